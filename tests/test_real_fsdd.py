@@ -23,8 +23,8 @@ pytestmark = pytest.mark.slow
 
 # One sentence, word for word in the docstring and in README.md.
 QUOTE = re.compile(
-    r"test accuracy of (\d+\.\d) % with time-averaged features alone and\s+"
-    r"(\d+\.\d) % once"
+    r"test\s+accuracy\s+of\s+(\d+\.\d)\s+%\s+with\s+time-averaged\s+features\s+"
+    r"alone\s+and\s+(\d+\.\d)\s+%\s+once"
 )
 # BLAS kernels differ between CPUs, which can flip one borderline recording out
 # of the 300: allow that much and no more.
