@@ -12,8 +12,8 @@ The data is the `Free Spoken Digit Dataset
 <https://github.com/Jakobovski/free-spoken-digit-dataset>`_ (FSDD): 3,000
 recordings at 8 kHz of the digits 0-9, 50 takes by each of 6 speakers. It is
 cloned once (27 MB) into ``$KYMATIO_DATASETS/fsdd``, ``~/kymatio_datasets/fsdd``
-by default. The whole example runs in about 40 s on a 2-core CPU, three
-quarters of it in the scattering transform.
+by default. The whole example runs in about 37 s on a 2-core CPU, four
+fifths of it in the scattering transform.
 
 With its default seed it reaches a test accuracy of 96.3 % with time-averaged
 features alone and 98.7 % once the time standard deviation and maximum are
