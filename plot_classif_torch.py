@@ -310,15 +310,9 @@ plt.show()
 # stays one linear layer. These statistics were chosen on a validation set
 # carved from the training takes, never on the test set.
 
-pooled = torch.cat(
-    [
-        log_scattering.mean(dim=-1),
-        log_scattering.std(dim=-1),
-        log_scattering.amax(dim=-1),
-    ],
-    dim=1,
-)
-X_train, X_test = standardize(pooled)
+time_mean, time_std = log_scattering.mean(dim=-1), log_scattering.std(dim=-1)
+time_max = log_scattering.amax(dim=-1)
+X_train, X_test = standardize(torch.cat([time_mean, time_std, time_max], dim=1))
 model = train_logistic_regression(X_train, y_train)
 
 # %%

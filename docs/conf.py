@@ -14,6 +14,8 @@ extensions = ["sphinx_gallery.gen_gallery"]
 # The gallery sources are read by sphinx-gallery, not by Sphinx itself.
 exclude_patterns = ["_build", "gallery"]
 html_theme = "alabaster"
+# Wide enough for 88-character code lines.
+html_theme_options = {"page_width": "1180px", "sidebar_width": "220px"}
 html_static_path = []
 
 sphinx_gallery_conf = {
