@@ -192,11 +192,12 @@ batches = x_all.split(scattering_batch)
 n_threads = torch.get_num_threads()
 n_workers = min(n_threads, len(batches)) if device.type == "cpu" else 1
 torch.set_num_threads(n_threads // n_workers)
-log_scattering, started = [], time.perf_counter()
+log_scattering, done, n = [], 0, len(x_all)
+started = time.perf_counter()
 with ThreadPoolExecutor(n_workers) as pool:
     for features in pool.map(log_scatter, batches):
         log_scattering.append(features)
-        done, n = sum(map(len, log_scattering)), len(x_all)
+        done += len(features)
         if 4 * done // n > 4 * (done - len(features)) // n:  # a line per quarter
             rate = done / (time.perf_counter() - started)
             left = (n - done) / rate

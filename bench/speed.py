@@ -47,11 +47,10 @@ def run_once(batch, features_path):
     command = [sys.executable, "-c", RUNNER, str(EXAMPLE), str(features_path)]
     with tempfile.TemporaryFile("w+") as out:
         child = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
         out.seek(0)
         text = out.read()
-    if child.returncode != 0:
+    if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"the example failed:\n{text}")
     return {
         "feature_s": float(re.search(r"^Scattering took (\d+\.\d+) s$", text, re.M)[1]),
