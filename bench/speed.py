@@ -1,110 +1,87 @@
-"""Speed and memory of the example: batched scattering against one single call.
+"""Speed and memory of the example: batched scattering against one call.
 
-Runs ``plot_classif_torch.py`` itself in fresh processes, once as written and
-once with ``EXAMPLE_SCATTERING_BATCH`` large enough that all recordings go
-through one ``Scattering1D`` call, as in the original kymatio example. For each
-run it records the whole example's time, the feature stage's time (the
-``Scattering took`` line the example prints) and the process's peak resident
-memory, as the operating system reports it. It also checks that both ways give
-the same features and the same test accuracy. Needs ``KYMATIO_DATASETS`` to hold
-FSDD. Three repetitions take about 7 minutes on a 2-core CPU.
+Runs ``plot_classif_torch.py`` itself in fresh processes, through the shared
+runner: as written, and with ``scattering_batch`` large enough that all
+recordings go through one ``Scattering1D`` call, as in the original kymatio
+example. For each run it records the whole example's time, the time of its
+scattering cell and the process's peak resident memory; it also checks that
+both ways give the same features and the same accuracies. Needs
+``KYMATIO_DATASETS`` to hold FSDD. Three repetitions take about 9 minutes on
+a 2-core CPU.
 
     python bench/speed.py              # medians of 3 runs of each variant
-    python bench/speed.py --repeat 5
+    python bench/speed.py --repeat 1
 """
 
 import argparse
-import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "plot_classif_torch.py"
-VARIANTS = {"single call": "1000000", "batched": None}  # None: the example's default
+from runner import run_in_fresh_process
 
-# Runs the example like ``python plot_classif_torch.py``, then reports how long
-# that took and saves its features for the equality check.
-RUNNER = """
-import runpy, sys, time
-import numpy as np
-started = time.perf_counter()
-namespace = runpy.run_path(sys.argv[1], run_name="__main__")
-print(f"EXAMPLE_SECONDS={time.perf_counter() - started:.3f}")
-np.save(sys.argv[2], namespace["log_scattering"].cpu().numpy())
-"""
+VARIANTS = {"single call": {"scattering_batch": 10**6}, "batched": {}}
+MEASURES = ("scattering_s", "example_s", "peak_rss_mb")
 
 
-def run_once(batch, features_path):
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    env.pop("EXAMPLE_SCATTERING_BATCH", None)
-    if batch is not None:
-        env["EXAMPLE_SCATTERING_BATCH"] = batch
-    command = [sys.executable, "-c", RUNNER, str(EXAMPLE), str(features_path)]
-    with tempfile.TemporaryFile("w+") as out:
-        child = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
-        out.seek(0)
-        text = out.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"the example failed:\n{text}")
-    return {
-        "feature_s": float(re.search(r"^Scattering took (\d+\.\d+) s$", text, re.M)[1]),
-        "example_s": float(re.search(r"^EXAMPLE_SECONDS=(\d+\.\d+)$", text, re.M)[1]),
-        "rss_mb": usage.ru_maxrss / 1024,  # Linux reports kilobytes
-        "device": re.search(r"^Using (\w+) device", text, re.M)[1],
-        "test_line": re.search(r"^TEST, .*$", text, re.M)[0],
-    }
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    repeat = parser.parse_args().repeat
-
+def compare(repeat):
     runs = {name: [] for name in VARIANTS}
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(repeat):  # interleaved, so drifts in load hit both alike
-            for name, batch in VARIANTS.items():
-                run = run_once(batch, Path(tmp) / f"{i}-{name}.npy")
+        for i in range(
+            repeat
+        ):  # interleaved, so drifts in load hit both alike
+            for name, parameters in VARIANTS.items():
+                path = Path(tmp) / f"{i}-{name}.npy"
+                run = run_in_fresh_process(features_path=path, **parameters)
                 runs[name].append(run)
                 print(
-                    f"run {i + 1} {name:11s}: feature stage {run['feature_s']:6.1f} s,"
-                    f" example {run['example_s']:6.1f} s, peak RSS {run['rss_mb']:6.0f} MB",
+                    f"run {i + 1} {name:11s}: scattering {run['scattering_s']:5.1f} s,"
+                    f" example {run['example_s']:5.1f} s,"
+                    f" peak RSS {run['peak_rss_mb']:5.0f} MB",
                     flush=True,
                 )
         single = np.load(Path(tmp) / "0-single call.npy")
         batched = np.load(Path(tmp) / "0-batched.npy")
-        same_features = np.allclose(single, batched, rtol=1e-5, atol=1e-6)
-    same_result = runs["single call"][0]["test_line"] == runs["batched"][0]["test_line"]
-
-    med = {
-        name: {
-            k: statistics.median(r[k] for r in rs)
-            for k in ("feature_s", "example_s", "rss_mb")
-        }
+    same_features = np.allclose(single, batched, rtol=1e-5, atol=1e-6)
+    accuracies = [
+        {k: runs[name][0][k] for k in ("baseline", "train", "test")}
+        for name in VARIANTS
+    ]
+    same_accuracies = accuracies[0] == accuracies[1]
+    median = {
+        name: {k: statistics.median(r[k] for r in rs) for k in MEASURES}
         for name, rs in runs.items()
     }
-    print()
-    print(f"device: {runs['batched'][0]['device']}, medians of {repeat} runs")
-    print("| variant     | feature stage (s) | whole example (s) | peak RSS (MB) |")
-    print("|-------------|------------------:|------------------:|--------------:|")
-    for name, m in med.items():
+
+    print(
+        f"\ndevice: {runs['batched'][0]['device']}, medians of {repeat} runs"
+    )
+    print(
+        "| variant     | scattering (s) | whole example (s) | peak RSS (MB) |"
+    )
+    print(
+        "|-------------|---------------:|------------------:|--------------:|"
+    )
+    for name, m in median.items():
         print(
-            f"| {name:11s} | {m['feature_s']:17.1f} | {m['example_s']:17.1f} | {m['rss_mb']:13.0f} |"
+            f"| {name:11s} | {m['scattering_s']:14.1f} "
+            f"| {m['example_s']:17.1f} | {m['peak_rss_mb']:13.0f} |"
         )
-    print(f"features_allclose={same_features} same_test_line={same_result}")
-    s, b = med["single call"], med["batched"]
-    print(f"feature_speedup={s['feature_s'] / b['feature_s']:.1f}x")
+    print(
+        f"features_allclose={same_features} same_accuracies={same_accuracies}"
+    )
+    s, b = median["single call"], median["batched"]
+    print(f"scattering_speedup={s['scattering_s'] / b['scattering_s']:.1f}x")
     print(f"example_speedup={s['example_s'] / b['example_s']:.1f}x")
-    print(f"rss_reduction={s['rss_mb'] / b['rss_mb']:.1f}x")
-    if not (same_features and same_result):
+    print(f"rss_reduction={s['peak_rss_mb'] / b['peak_rss_mb']:.1f}x")
+    if not (same_features and same_accuracies):
         sys.exit("batched and single-call runs disagree")
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    compare(parser.parse_args().repeat)

@@ -1,9 +1,6 @@
-"""Shared helpers: a small synthetic FSDD and ways to run the example on it."""
+"""Shared helpers: a small synthetic FSDD, and the real one where it is set."""
 
-import contextlib
-import io
 import os
-import runpy
 import struct
 from pathlib import Path
 
@@ -11,10 +8,8 @@ import matplotlib
 import numpy as np
 import pytest
 from scipy.io import wavfile
-from sphinx_gallery.py_source_parser import split_code_and_text_blocks
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "plot_classif_torch.py"
@@ -31,18 +26,24 @@ def tone(digit, speaker=0, take=0, length=4000):
     rng = np.random.default_rng(1000 * digit + 100 * speaker + take)
     t = np.arange(length + 97 * take) / RATE
     f0 = 250.0 * (digit + 1) * (1 + 0.03 * speaker)
-    x = np.sin(2 * np.pi * f0 * t + rng.uniform(0, 2 * np.pi)) * np.hanning(len(t))
+    x = np.sin(2 * np.pi * f0 * t + rng.uniform(0, 2 * np.pi)) * np.hanning(
+        len(t)
+    )
     return x + 0.05 * rng.standard_normal(len(t))
 
 
 def write_int16(path, x, rate=RATE):
     x = np.asarray(x, dtype=np.float64)
-    wavfile.write(path, rate, np.round(x / np.abs(x).max() * 20000).astype(np.int16))
+    wavfile.write(
+        path, rate, np.round(x / np.abs(x).max() * 20000).astype(np.int16)
+    )
 
 
 def write_pcm24(path, x, rate=RATE):
     """scipy cannot write 24-bit wav files, so build one by hand."""
-    ints = np.round(np.asarray(x) / np.abs(x).max() * (2**23 - 1)).astype("<i4")
+    ints = np.round(np.asarray(x) / np.abs(x).max() * (2**23 - 1)).astype(
+        "<i4"
+    )
     data = b"".join(int(v).to_bytes(3, "little", signed=True) for v in ints)
     fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 3, 3, 24)
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
@@ -50,7 +51,9 @@ def write_pcm24(path, x, rate=RATE):
     Path(path).write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
 
 
-def make_fsdd(base, digits=range(10), speakers=("alice", "bob"), takes=range(10)):
+def make_fsdd(
+    base, digits=range(10), speakers=("alice", "bob"), takes=range(10)
+):
     """Write a synthetic FSDD in the layout fetch_fsdd expects under ``base``."""
     recordings = base / "fsdd" / "free-spoken-digit-dataset" / "recordings"
     recordings.mkdir(parents=True)
@@ -70,36 +73,6 @@ def fsdd(tmp_path, monkeypatch):
     return recordings
 
 
-def example_cells():
-    _, blocks = split_code_and_text_blocks(str(EXAMPLE))[:2]
-    return blocks
-
-
-def run_example(until=None):
-    """Run the example's cells in order, stopping before the text cell that
-    contains ``until`` (run everything when None).
-
-    The code keeps its file name and line numbers, so a traceback points into
-    the example. Returns the example's globals and what it printed.
-    """
-    namespace = {"__name__": "__main__", "__file__": str(EXAMPLE)}
-    out = io.StringIO()
-    plt.close("all")
-    with contextlib.redirect_stdout(out):
-        if until is None:
-            namespace = runpy.run_path(str(EXAMPLE), run_name="__main__")
-        else:
-            for kind, content, lineno in example_cells():
-                if kind == "text" and until in content:
-                    break
-                if kind == "code":
-                    code = compile("\n" * (lineno - 1) + content, str(EXAMPLE), "exec")
-                    exec(code, namespace)
-            else:
-                raise AssertionError(f"no text cell of the example contains {until!r}")
-    return namespace, out.getvalue()
-
-
 def raised_in_example(excinfo):
     """True when the innermost frame of the error is the example itself, i.e.
     the reader sees our message and not a traceback from deep inside a library."""
@@ -114,18 +87,12 @@ def snapshot(folder):
     }
 
 
-def real_fsdd_dir():
-    base = os.environ.get("KYMATIO_DATASETS")
-    if not base:
-        return None
-    recordings = Path(base) / "fsdd" / "free-spoken-digit-dataset" / "recordings"
-    return recordings if any(recordings.glob("*.wav")) else None
-
-
 def require_real_fsdd():
     """Skip with a reason when the real FSDD is absent; fail instead where
     REQUIRE_REAL_FSDD=1 (CI), so that the real-data checks never skip there."""
-    if real_fsdd_dir() is None:
+    base = os.environ.get("KYMATIO_DATASETS", "")
+    recordings = Path(base, "fsdd", "free-spoken-digit-dataset", "recordings")
+    if not base or not any(recordings.glob("*.wav")):
         reason = (
             "the real FSDD is not available: set KYMATIO_DATASETS to a folder "
             "holding fsdd/free-spoken-digit-dataset/recordings/*.wav"

@@ -1,0 +1,144 @@
+"""Run the tutorial from outside and get its results back as values.
+
+The benchmarks and the tests drive ``plot_classif_torch.py`` through this one
+module, so the example itself holds nothing that exists for them. It runs the
+example's cells in order, as sphinx-gallery splits them, in one namespace:
+
+- ``run(until=..., seed=3, scattering_batch=10**6)`` runs the cells in this
+  process, replacing each named parameter right after the cell that first
+  sets it, and stops before the text cell that contains ``until``;
+- ``run_in_fresh_process(...)`` does the same in a child process and returns
+  the accuracies, the time of the whole example and of its scattering cell,
+  and the child's peak resident memory.
+
+Code keeps the example's file name and line numbers, so a traceback points
+into the example.
+"""
+
+import contextlib
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "plot_classif_torch.py"
+
+
+def cells():
+    """(kind, content, first line) of each block, as sphinx-gallery sees them."""
+    from sphinx_gallery.py_source_parser import split_code_and_text_blocks
+
+    return split_code_and_text_blocks(str(EXAMPLE))[1]
+
+
+@dataclass
+class Run:
+    namespace: dict
+    output: str  # what the example printed
+    seconds: dict = field(default_factory=dict)  # name -> time of the cell
+    # that first set it
+
+    def __getitem__(self, name):
+        return self.namespace[name]
+
+    def accuracies(self):
+        names = {
+            "baseline": "baseline_acc",
+            "train": "train_acc",
+            "test": "test_acc",
+        }
+        return {key: self.namespace[name] for key, name in names.items()}
+
+
+def run(until=None, quiet=True, **parameters):
+    """Run the example's cells in this process and return a :class:`Run`.
+
+    ``parameters`` replace the example's own values right after the cell that
+    first assigns them (its parameter cell); a name that no cell assigns is an
+    error, so that a renamed parameter cannot be ignored silently.
+    """
+    namespace = {"__name__": "__main__", "__file__": str(EXAMPLE)}
+    pending, seconds, out = dict(parameters), {}, io.StringIO()
+    stdout = (
+        contextlib.redirect_stdout(out) if quiet else contextlib.nullcontext()
+    )
+    with stdout:
+        for kind, content, lineno in cells():
+            if kind == "text":
+                if until is not None and until in content:
+                    break
+                continue
+            code = compile("\n" * (lineno - 1) + content, str(EXAMPLE), "exec")
+            before, started = set(namespace), time.perf_counter()
+            exec(code, namespace)
+            elapsed = time.perf_counter() - started
+            seconds.update(dict.fromkeys(set(namespace) - before, elapsed))
+            for name in [n for n in pending if n in namespace]:
+                namespace[name] = pending.pop(name)
+        else:
+            if until is not None:
+                raise ValueError(
+                    f"no text cell of the example contains {until!r}"
+                )
+    if pending:
+        raise ValueError(
+            f"the example sets no parameter named {sorted(pending)}"
+        )
+    return Run(namespace, out.getvalue(), seconds)
+
+
+def run_in_fresh_process(features_path=None, **parameters):
+    """Run the whole example in a new Python process; return a dict with the
+    accuracies, ``example_s`` (all cells), ``scattering_s`` (the cell that
+    scatters every recording), ``peak_rss_mb`` and ``device``.
+
+    With ``features_path``, the log-scattering features are saved there
+    (``numpy.save``) for comparisons between runs.
+    """
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    with tempfile.TemporaryDirectory() as tmp:
+        result_path = Path(tmp) / "result.json"
+        request = {"parameters": parameters, "result": str(result_path)}
+        if features_path is not None:
+            request["features"] = str(features_path)
+        done = subprocess.run(
+            [sys.executable, __file__, json.dumps(request)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"the example failed:\n{done.stdout}{done.stderr}"
+            )
+        return json.loads(result_path.read_text())
+
+
+def _child(request):
+    started = time.perf_counter()
+    result = run(**request["parameters"])
+    example_s = time.perf_counter() - started
+    if "features" in request:
+        import numpy as np
+
+        np.save(request["features"], result["log_scattering"].cpu().numpy())
+    summary = {
+        **result.accuracies(),
+        "example_s": example_s,
+        "scattering_s": result.seconds["log_scattering"],
+        # Linux reports kilobytes.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        / 1024,
+        "device": str(result["device"]),
+    }
+    Path(request["result"]).write_text(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    _child(json.loads(sys.argv[1]))
