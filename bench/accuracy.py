@@ -5,8 +5,9 @@ the shared runner, so the numbers are those of the tutorial and cannot drift
 from it. Needs ``KYMATIO_DATASETS`` to hold FSDD. Takes about a minute per
 seed on a 2-core CPU.
 
-    python bench/accuracy.py            # seeds 0-4
+    python bench/accuracy.py                # seeds 0-4
     python bench/accuracy.py --seeds 0 1
+    python bench/accuracy.py --device cpu   # even where there is a GPU
 """
 
 import argparse
@@ -15,13 +16,17 @@ import statistics
 from runner import run_in_fresh_process
 
 
-def accuracy_table(seeds):
-    """Accuracies of the example for each seed, printed as a Markdown table."""
+def accuracy_table(seeds, device=None):
+    """Accuracies of the example for each seed, printed as a Markdown table.
+
+    ``device`` ("cpu" or "cuda") replaces the example's own choice.
+    """
+    parameters = {} if device is None else {"device": device}
     print("| seed | test, time average | train, pooled | test, pooled |")
     print("|-----:|-------------------:|--------------:|-------------:|")
     rows = {}
     for seed in seeds:
-        acc = rows[seed] = run_in_fresh_process(seed=seed)
+        acc = rows[seed] = run_in_fresh_process(seed=seed, **parameters)
         print(
             f"| {seed:4d} | {acc['baseline']:18.3f} | {acc['train']:13.3f} "
             f"| {acc['test']:12.3f} |",

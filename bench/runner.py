@@ -9,7 +9,9 @@ example's cells in order, as sphinx-gallery splits them, in one namespace:
   sets it, and stops before the text cell that contains ``until``;
 - ``run_in_fresh_process(...)`` does the same in a child process and returns
   the accuracies, the time of the whole example and of its scattering cell,
-  and the child's peak resident memory.
+  and the child's peak resident memory;
+- ``score(result, features, labels, held_out)`` trains and evaluates the
+  example's own classifier, with its own functions, on another split.
 
 Code keeps the example's file name and line numbers, so a traceback points
 into the example.
@@ -39,24 +41,25 @@ def cells():
 
 @dataclass
 class Run:
+    """A finished run: ``run["name"]`` reads the example's variables."""
+
     namespace: dict
     output: str  # what the example printed
-    seconds: dict = field(default_factory=dict)  # name -> time of the cell
-    # that first set it
+    seconds: dict = field(default_factory=dict)  # name: time of its cell
 
     def __getitem__(self, name):
         return self.namespace[name]
 
     def accuracies(self):
-        names = {
-            "baseline": "baseline_acc",
-            "train": "train_acc",
-            "test": "test_acc",
+        ns = self.namespace
+        return {
+            "baseline": ns["baseline_acc"],
+            "train": ns["train_acc"],
+            "test": ns["test_acc"],
         }
-        return {key: self.namespace[name] for key, name in names.items()}
 
 
-def run(until=None, quiet=True, **parameters):
+def run(until=None, *, quiet=True, **parameters):
     """Run the example's cells in this process and return a :class:`Run`.
 
     ``parameters`` replace the example's own values right after the cell that
@@ -91,6 +94,36 @@ def run(until=None, quiet=True, **parameters):
             f"the example sets no parameter named {sorted(pending)}"
         )
     return Run(namespace, out.getvalue(), seconds)
+
+
+def score(result, features, labels, held_out, weight_decay=0.0, **settings):
+    """Test accuracy of the example's classifier on another split.
+
+    Uses the example's own ``standardize``, ``train`` and ``evaluate`` from a
+    finished :class:`Run`: the model is trained on ``features[~held_out]`` and
+    scored on ``features[held_out]``. ``settings`` replace the example's
+    ``learning_rate``, ``n_epochs`` or ``seed`` for this call only;
+    ``weight_decay`` is passed on to Adam, which the example leaves at 0.
+    """
+    import functools
+
+    import torch
+
+    namespace = result.namespace
+    saved = {name: namespace[name] for name in ["in_test", *settings]}
+    adam = torch.optim.Adam
+    try:
+        device = namespace["device"]
+        held_out, labels = held_out.to(device), labels.to(device)
+        namespace.update(settings, in_test=held_out)
+        torch.optim.Adam = functools.partial(adam, weight_decay=weight_decay)
+        X_train, X_test = namespace["standardize"](features)
+        with contextlib.redirect_stdout(io.StringIO()):
+            model = namespace["train"](X_train, labels[~held_out])
+        return namespace["evaluate"](model, X_test, labels[held_out])[1]
+    finally:
+        namespace.update(saved)
+        torch.optim.Adam = adam
 
 
 def run_in_fresh_process(features_path=None, **parameters):

@@ -12,7 +12,7 @@ import torch
 from scipy.io import wavfile
 
 from conftest import EXAMPLE, RATE, make_fsdd, snapshot, tone, write_int16
-from runner import cells, run
+from runner import cells, run, score
 
 NAN = re.compile(r"\bnan\b", re.IGNORECASE)
 
@@ -177,6 +177,20 @@ def test_the_seed_sets_the_initialization_and_the_shuffling(fsdd):
     other = run(until="What the classifier sees", seed=3)
     assert torch.equal(first["baseline"].weight, again["baseline"].weight)
     assert not torch.equal(first["baseline"].weight, other["baseline"].weight)
+
+
+def test_the_runner_scores_the_example_classifier_on_another_split(full_run):
+    # A voice it has never heard: train on alice, test on bob.
+    result, *_ = full_run
+    in_test = result["in_test"].clone()
+    bob = torch.tensor(
+        [name.split("_")[1] == "bob" for name in result["names"]]
+    )
+    accuracy = score(result, result["time_mean"], result["y_all"], bob)
+    # Bob's tones sit 3 % higher than alice's, far less than between digits.
+    assert accuracy >= 0.9
+    assert torch.equal(result["in_test"], in_test)  # the run is left as it was
+    assert result["learning_rate"] == 1e-3
 
 
 def test_the_runner_refuses_a_parameter_the_example_does_not_set(fsdd):
