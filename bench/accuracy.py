@@ -3,7 +3,7 @@
 Runs ``plot_classif_torch.py`` itself, in a fresh process per seed, through
 the shared runner, so the numbers are those of the tutorial and cannot drift
 from it. Needs ``KYMATIO_DATASETS`` to hold FSDD. Takes about a minute per
-seed on a 2-core CPU.
+seed on a 2-core CPU (5 minutes for seeds 0-4).
 
     python bench/accuracy.py                # seeds 0-4
     python bench/accuracy.py --seeds 0 1

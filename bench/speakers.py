@@ -19,7 +19,7 @@ of that speaker's recordings without their labels: at test time they need a
 batch of unlabelled recordings of the new voice.
 
 The last line reads ``speaker_independent_accuracy=… (pooled)``. Needs
-``KYMATIO_DATASETS`` to hold FSDD; takes about 10 minutes on a 2-core CPU.
+``KYMATIO_DATASETS`` to hold FSDD; takes about 9 minutes on a 2-core CPU.
 """
 
 import statistics

@@ -6,7 +6,7 @@ recordings go through one ``Scattering1D`` call, as in the original kymatio
 example. For each run it records the whole example's time, the time of its
 scattering cell and the process's peak resident memory; it also checks that
 both ways give the same features and the same accuracies. Needs
-``KYMATIO_DATASETS`` to hold FSDD. Three repetitions take about 9 minutes on
+``KYMATIO_DATASETS`` to hold FSDD. Three repetitions take about 10 minutes on
 a 2-core CPU.
 
     python bench/speed.py              # medians of 3 runs of each variant
