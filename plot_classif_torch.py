@@ -148,11 +148,11 @@ print(f"{len(names)} recordings, {int(in_test.sum())} of them for testing")
 # makes even the faint tails around the word visible.
 
 k = y_all.tolist().index(0)
-S = log_scatter(x_all[k : k + 1])[0].cpu()
+S = log_scatter(x_all[k : k + 1])[0].cpu().numpy()
 S1, S2 = S[order[order > 0] == 1], S[order[order > 0] == 2]
 seconds = np.arange(S.shape[-1]) * 2**J / sampling_rate
 fig, axes = plt.subplots(3, 1, figsize=(8, 7), layout="constrained")
-axes[0].plot(np.arange(T) / sampling_rate, x_all[k], linewidth=0.5)
+axes[0].plot(np.arange(T) / sampling_rate, x_all[k].numpy(), linewidth=0.5)
 axes[0].set(xlabel="time (s)", ylabel="amplitude", title=names[k])
 axes[1].pcolormesh(seconds, hz, S1, shading="nearest")
 axes[1].set(yscale="log", ylabel="frequency (Hz)", title="order 1")
@@ -241,9 +241,9 @@ print(f"Time average: test accuracy = {baseline_acc:.3f}")
 # pick up: "zero", with the hiss of its /z/, is strong at the highest
 # frequencies (far left), while "one" and "four" are weak there.
 
-means = torch.stack([X_train[y_train == d].mean(dim=0) for d in range(10)])
+means = [X_train[y_train == d].mean(0).tolist() for d in range(10)]
 fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
-ax.imshow(means.cpu(), aspect="auto", cmap="RdBu_r", vmin=-2, vmax=2)
+ax.imshow(means, aspect="auto", cmap="RdBu_r", vmin=-2, vmax=2)
 ax.axvline((order == 1).sum() - 0.5, color="k", linestyle="--")
 ax.set(xlabel="order 1 | order 2", ylabel="digit", yticks=range(10))
 plt.show()
@@ -269,7 +269,7 @@ model = train(X_train, y_train)
 
 train_loss, train_acc, _ = evaluate(model, X_train, y_train)
 test_loss, test_acc, y_pred = evaluate(model, X_test, y_test)
-y_true, y_pred = y_test.cpu(), y_pred.cpu()
+y_true, y_pred = y_test.cpu().numpy(), y_pred.cpu().numpy()
 print(classification_report(y_true, y_pred, digits=3))
 print(f"TRAIN, average loss = {train_loss:.3f}, accuracy = {train_acc:.3f}")
 print(f"TEST, average loss = {test_loss:.3f}, accuracy = {test_acc:.3f}")
