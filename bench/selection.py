@@ -11,7 +11,7 @@ runner) and every model is trained with its own ``train`` function.
 2. With the best pooling: learning rate x epochs x Adam's weight decay.
 
 Prints one Markdown table per stage, with fold means, and the chosen setting.
-Needs ``KYMATIO_DATASETS`` to hold FSDD; takes about 19 minutes on a 2-core
+Needs ``KYMATIO_DATASETS`` to hold FSDD; takes about 5 minutes on a 2-core
 CPU.
 """
 
