@@ -116,7 +116,10 @@ def score(result, features, labels, held_out, weight_decay=0.0, **settings):
         device = namespace["device"]
         held_out, labels = held_out.to(device), labels.to(device)
         namespace.update(settings, in_test=held_out)
-        torch.optim.Adam = functools.partial(adam, weight_decay=weight_decay)
+        if weight_decay:  # the example's Adam takes none of its own
+            torch.optim.Adam = functools.partial(
+                adam, weight_decay=weight_decay
+            )
         X_train, X_test = namespace["standardize"](features)
         with contextlib.redirect_stdout(io.StringIO()):
             model = namespace["train"](X_train, labels[~held_out])
