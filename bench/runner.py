@@ -51,11 +51,13 @@ class Run:
         return self.namespace[name]
 
     def accuracies(self):
-        ns = self.namespace
+        """Test accuracy of each feature set the example compares, by name,
+        and the train and test accuracy of its final model."""
+        ladder = {name: acc for name, (_, acc) in self["ladder"].items()}
         return {
-            "baseline": ns["baseline_acc"],
-            "train": ns["train_acc"],
-            "test": ns["test_acc"],
+            "ladder": ladder,
+            "train": self["train_acc"],
+            "test": self["test_acc"],
         }
 
 
