@@ -1,4 +1,5 @@
-"""Speed and memory of the example: batched scattering against one call.
+"""Speed and memory of the example: batched scattering against one call, and
+the whole example against an earlier version of it.
 
 Runs ``plot_classif_torch.py`` itself in fresh processes, through the shared
 runner: as written, and with ``scattering_batch`` large enough that all
@@ -9,19 +10,27 @@ both ways give the same features and the same accuracies. Needs
 ``KYMATIO_DATASETS`` to hold FSDD. Three repetitions take about 10 minutes on
 a 2-core CPU.
 
+With ``--against REV`` it instead runs the example of git revision ``REV``
+and the working tree's, each as a plain script in a fresh process,
+interleaved, and prints how much longer the working tree's takes.
+
     python bench/speed.py              # medians of 3 runs of each variant
     python bench/speed.py --repeat 1
+    python bench/speed.py --against 099b1f8 --repeat 3
 """
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 
-from runner import run_in_fresh_process
+from runner import EXAMPLE, run_in_fresh_process
 
 VARIANTS = {"single call": {"scattering_batch": 10**6}, "batched": {}}
 MEASURES = ("scattering_s", "example_s", "peak_rss_mb")
@@ -47,7 +56,7 @@ def compare(repeat):
         batched = np.load(Path(tmp) / "0-batched.npy")
     same_features = np.allclose(single, batched, rtol=1e-5, atol=1e-6)
     accuracies = [
-        {k: runs[name][0][k] for k in ("baseline", "train", "test")}
+        {k: runs[name][0][k] for k in ("ladder", "train", "test")}
         for name in VARIANTS
     ]
     same_accuracies = accuracies[0] == accuracies[1]
@@ -81,7 +90,52 @@ def compare(repeat):
         sys.exit("batched and single-call runs disagree")
 
 
+def seconds_to_run(script):
+    """Wall-clock seconds of ``python script`` in a fresh process."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(script)],
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        cwd=script.parent,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def against(revision, repeat):
+    """The whole example at ``revision`` and in the working tree, timed
+    alternately, so that drifts in load hit both alike."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:{EXAMPLE.name}"],
+        cwd=EXAMPLE.parent,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    times = {revision: [], "working tree": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        earlier = Path(tmp) / EXAMPLE.name
+        earlier.write_text(source)
+        for i in range(repeat):
+            for name, script in zip(times, (earlier, EXAMPLE), strict=True):
+                times[name].append(seconds_to_run(script))
+                print(
+                    f"run {i + 1} {name}: {times[name][-1]:.1f} s", flush=True
+                )
+    before, now = (statistics.median(t) for t in times.values())
+    print(
+        f"\nmedians of {repeat}: {revision} {before:.1f} s, working tree {now:.1f} s"
+    )
+    print(f"example_time_ratio={now / before:.2f} (working tree / {revision})")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    compare(parser.parse_args().repeat)
+    parser.add_argument("--against", metavar="REV")
+    args = parser.parse_args()
+    if args.against:
+        against(args.against, args.repeat)
+    else:
+        compare(args.repeat)
