@@ -13,18 +13,37 @@ import torch
 from accuracy import accuracy_table
 from conftest import ROOT, require_real_fsdd
 from runner import run
-from speakers import leave_one_speaker_out, per_speaker_standardized, pooled
+from selection import cross_validate
+from speakers import leave_one_speaker_out, per_speaker_standardized
 
 pytestmark = pytest.mark.slow
 
 # One sentence, word for word in the docstring and in README.md.
 QUOTE = re.compile(
-    r"test\s+accuracy\s+of\s+(\d+\.\d)\s+%\s+with\s+time-averaged\s+features\s+"
-    r"alone\s+and\s+(\d+\.\d)\s+%\s+once"
+    r"The test accuracy rises from (\d+\.\d) % with the first order averaged "
+    r"over time to (\d+\.\d) % with orders 1 and 2 averaged over time, and to "
+    r"(\d+\.\d) % with the final features, (\d+\.\d) % on average over five "
+    r"seeds"
 )
 # BLAS kernels differ from one CPU to another, which can flip one borderline
 # recording out of the 300: allow that much and no more.
 ONE_RECORDING = 1 / 300
+
+
+def words(document):
+    """The text of a file with its comment marks and line breaks gone."""
+    text = (ROOT / document).read_text().replace("\n# ", "\n")
+    return " ".join(text.split())
+
+
+def quoted(document):
+    match = QUOTE.search(words(document))
+    assert match, f"{document} does not quote the accuracies as expected"
+    return [float(q) / 100 for q in match.groups()]
+
+
+def close(quoted, computed, recordings=1):
+    return abs(quoted - computed) <= recordings * ONE_RECORDING + 0.0005
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +63,41 @@ def test_test_accuracy_on_the_official_split(real_run):
 
 @pytest.mark.parametrize("document", ["plot_classif_torch.py", "README.md"])
 def test_quoted_accuracies_are_the_computed_ones(real_run, document):
-    match = QUOTE.search((ROOT / document).read_text())
-    assert match, (
-        f"{document} does not quote the accuracies in the expected sentence"
+    ladder = list(real_run.accuracies()["ladder"].values())
+    computed = ladder[0], ladder[1], real_run["test_acc"]
+    for q, c in zip(quoted(document)[:3], computed, strict=True):
+        assert close(q, c), (document, quoted(document), computed)
+
+
+def test_the_second_order_cuts_the_error_about_threefold(real_run):
+    assert (
+        "At equal settings the second order cuts the error about threefold."
+        in words("plot_classif_torch.py")
     )
-    quoted = float(match[1]) / 100, float(match[2]) / 100
-    computed = real_run["baseline_acc"], real_run["test_acc"]
-    for q, c in zip(quoted, computed, strict=True):
-        assert abs(q - c) <= ONE_RECORDING + 0.0005, (
-            document,
-            quoted,
-            computed,
-        )
+    order_1, orders_1_and_2, *_ = real_run.accuracies()["ladder"].values()
+    assert 2.5 <= (1 - order_1) / (1 - orders_1_and_2) <= 3.5
+
+
+def test_the_readme_quotes_the_loss_the_halves_halve(real_run):
+    losses = [loss for loss, _ in real_run["ladder"].values()]
+    match = re.search(
+        r"halve the test loss, from (\d\.\d{3}) to (\d\.\d{3})",
+        words("README.md"),
+    )
+    assert match, "README.md does not quote the test losses"
+    for q, c in zip(map(float, match.groups()), losses[2:], strict=True):
+        assert abs(q - c) <= 0.002, (match.groups(), losses)
+
+
+def test_the_validation_gain_the_text_quotes(real_run):
+    # What bench/selection.py measured for the halves, on the training takes.
+    sets = list(real_run["feature_sets"].values())
+    gain = cross_validate(real_run, sets[3]) - cross_validate(
+        real_run, sets[2]
+    )
+    text = words("plot_classif_torch.py")
+    match = re.search(r"found the halves right on (\d+) more of 900", text)
+    assert match and abs(int(match[1]) - 900 * gain) <= 1, (match, gain)
 
 
 def test_the_confusion_the_text_names_is_the_most_frequent_error(real_run):
@@ -63,76 +105,83 @@ def test_the_confusion_the_text_names_is_the_most_frequent_error(real_run):
     np.fill_diagonal(counts, 0)
     true, predicted = np.unravel_index(counts.argmax(), counts.shape)
     assert (true, predicted) == (0, 3), counts
-    text = " ".join((ROOT / "plot_classif_torch.py").read_text().split())
-    assert 'mostly a "zero" taken for a "three"' in text.replace("# ", "")
+    text = words("plot_classif_torch.py")
+    assert 'mostly a "zero" taken for a "three"' in text
 
 
 def table_rows(text):
-    rows = re.findall(
-        r"^\|\s+(\d)\s+\|\s+(\d\.\d{3})\s+\|\s+(\d\.\d{3})\s+\|\s+(\d\.\d{3})\s+\|$",
-        text,
-        re.M,
-    )
-    return {int(seed): tuple(map(float, accs)) for seed, *accs in rows}
+    cell = r"\s+\|\s+(\d\.\d{3,4})"
+    rows = re.findall(rf"^\|\s+(\d|mean){cell * 5}\s+\|$", text, re.M)
+    return {seed: tuple(map(float, accs)) for seed, *accs in rows}
 
 
-def test_accuracy_benchmark_over_five_seeds_matches_the_readme():
+def test_accuracy_benchmark_over_five_seeds_matches_the_texts():
     require_real_fsdd()
     rows = accuracy_table([0, 1, 2, 3, 4], device="cpu")
-    tests = [acc["test"] for acc in rows.values()]
-    # The goal: 98 % on average over seeds 0-4, and no seed below 97.5 %.
-    assert np.mean(tests) >= 0.98 and min(tests) >= 0.975
+    computed = {
+        str(seed): (*acc["ladder"].values(), acc["train"])
+        for seed, acc in rows.items()
+    }
+    computed["mean"] = tuple(np.mean(list(computed.values()), axis=0))
     readme = (ROOT / "README.md").read_text()
-    quoted = table_rows(readme)
-    assert sorted(quoted) == [0, 1, 2, 3, 4]
-    for seed, acc in rows.items():
-        computed = acc["baseline"], acc["train"], acc["test"]
-        for q, c in zip(quoted[seed], computed, strict=True):
-            assert abs(q - c) <= ONE_RECORDING + 0.0005, (
-                seed,
-                computed,
-                quoted,
-            )
+    table = table_rows(readme)
+    assert sorted(table) == sorted(computed)
+    for seed, accuracies in computed.items():
+        allowed = 1 / 5 if seed == "mean" else 1
+        for q, c in zip(table[seed], accuracies, strict=True):
+            assert close(q, c, allowed), (seed, table[seed], accuracies)
     summary = re.search(
-        r"mean_test_accuracy=(\d\.\d{4}) min=(\d\.\d{4})", readme
+        r"mean_test_accuracy=(\d\.\d{4}) min=(\d\.\d{4}) seeds=5", readme
     )
     assert summary, "README.md lacks the summary line of bench/accuracy.py"
-    assert (
-        abs(float(summary[1]) - np.mean(tests)) <= ONE_RECORDING / 5 + 0.00005
+    tests = [acc["test"] for acc in rows.values()]
+    assert close(float(summary[1]), np.mean(tests), 1 / 5)
+    assert close(float(summary[2]), min(tests))
+    # The goal, on the machine that printed the README: a mean of 99.0 % and
+    # no seed below 98.3 %.
+    assert float(summary[1]) >= 0.990 and float(summary[2]) >= 0.983
+    for document in ("plot_classif_torch.py", "README.md"):
+        assert close(quoted(document)[3], np.mean(tests), 1 / 5), document
+    # "over five seeds they cut the test error from 1.7 % to 1.0 %"
+    match = re.search(
+        r"over five seeds they cut the test error from (\d\.\d) % to "
+        r"(\d\.\d) %",
+        words("plot_classif_torch.py"),
     )
-    assert abs(float(summary[2]) - min(tests)) <= ONE_RECORDING + 0.00005
+    assert match
+    errors = [100 * (1 - computed["mean"][i]) for i in (2, 3)]
+    for q, c in zip(map(float, match.groups()), errors, strict=True):
+        assert abs(q - c) <= 0.05 + 100 * ONE_RECORDING / 5, (match, errors)
 
 
 def test_the_new_voice_accuracy_the_texts_quote(real_run):
-    # Leave one speaker out, pooled features: what bench/speakers.py prints
-    # last, and what the tutorial and README.md tell a reader to expect.
+    # Leave one speaker out, with the example's final features: what
+    # bench/speakers.py prints last, and what the tutorial and README.md
+    # tell a reader to expect.
     names = sorted(set(real_run["speaker"]))
     speakers = torch.tensor([names.index(s) for s in real_run["speaker"]])
-    features = pooled(real_run["log_scattering"])
+    features = real_run["feature_sets"]["+ means over each half"]
+    labels = real_run["y_all"].cpu()
     by_speaker = leave_one_speaker_out(
-        real_run,
-        features,
-        real_run["y_all"].cpu(),
-        speakers,
-        speakers.unique(),
+        real_run, features, labels, speakers, speakers.unique()
     )
     mean = np.mean(list(by_speaker.values()))
-    text = " ".join((ROOT / "plot_classif_torch.py").read_text().split())
-    quoted = re.search(
+    text = words("plot_classif_torch.py")
+    quote = re.search(
         r"about (\d+) % when each speaker in turn is held out", text
     )
-    assert quoted and abs(int(quoted[1]) / 100 - mean) <= 0.01, (quoted, mean)
+    assert quote and abs(int(quote[1]) / 100 - mean) <= 0.01, (quote, mean)
     readme = (ROOT / "README.md").read_text()
     line = re.search(
-        r"speaker_independent_accuracy=(\d\.\d{4}) \(pooled\)", readme
+        r"speaker_independent_accuracy=(\d\.\d{4}) \(the example\)", readme
     )
     assert line and abs(float(line[1]) - mean) <= 0.002, (line, mean)
     # With each speaker's features standardized by that speaker's own
     # statistics, computed from unlabelled recordings.
     own = per_speaker_standardized(features, speakers.to(features.device))
     by_speaker = leave_one_speaker_out(
-        real_run, own, real_run["y_all"].cpu(), speakers, speakers.unique()
+        real_run, own, labels, speakers, speakers.unique()
     )
     mean = np.mean(list(by_speaker.values()))
-    quoted = re.search(r"statistics gives about (\d+) %", text)
-    assert quoted and abs(int(quoted[1]) / 100 - mean) <= 0.01, (quoted, mean)
+    quote = re.search(r"statistics gives about (\d+) %", text)
+    assert quote and abs(int(quote[1]) / 100 - mean) <= 0.01, (quote, mean)
