@@ -25,23 +25,17 @@ def accuracy_table(seeds, device=None):
     ``device`` ("cpu" or "cuda") replaces the example's own choice.
     """
     parameters = {} if device is None else {"device": device}
-    rows = {}
+    rows, cells = {}, {}
     for seed in seeds:
         acc = rows[seed] = run_in_fresh_process(seed=seed, **parameters)
-        cells = [*acc["ladder"].values(), acc["train"]]
+        cells[seed] = [*acc["ladder"].values(), acc["train"]]
         if len(rows) == 1:
             header = [*acc["ladder"], "train, last set"]
             print("| seed | " + " | ".join(header) + " |")
             print("|---:|" + "---:|" * len(header))
-        print(
-            f"| {seed} | " + " | ".join(f"{a:.3f}" for a in cells) + " |",
-            flush=True,
-        )
-    columns = zip(
-        *([*r["ladder"].values(), r["train"]] for r in rows.values()),
-        strict=True,
-    )
-    means = [statistics.mean(c) for c in columns]
+        row = " | ".join(f"{a:.3f}" for a in cells[seed])
+        print(f"| {seed} | {row} |", flush=True)
+    means = [statistics.mean(c) for c in zip(*cells.values(), strict=True)]
     print("| mean | " + " | ".join(f"{m:.4f}" for m in means) + " |")
     tests = [acc["test"] for acc in rows.values()]
     print(

@@ -94,7 +94,7 @@ def main():
     names = sorted(set(result["speaker"]))
     speakers = torch.tensor([names.index(s) for s in result["speaker"]])
     labels = result["y_all"].cpu()
-    first_order = torch.from_numpy(result["order"][result["order"] > 0] == 1)
+    first_order = torch.from_numpy(result["first"])
     speakers_on_device = speakers.to(S.device)
 
     variants = {
