@@ -10,8 +10,9 @@ example's cells in order, as sphinx-gallery splits them, in one namespace:
 - ``run_in_fresh_process(...)`` does the same in a child process and returns
   the accuracies, the time of the whole example and of its scattering cell,
   and the child's peak resident memory;
-- ``score(result, features, labels, held_out)`` trains and evaluates the
-  example's own classifier, with its own functions, on another split.
+- ``score(result, features, labels, held_out)`` and ``predict(...)`` train
+  the example's own classifier, with its own ``fit``, on another split and
+  return its accuracy or its predictions.
 
 Code keeps the example's file name and line numbers, so a traceback points
 into the example.
@@ -53,7 +54,7 @@ class Run:
     def accuracies(self):
         """Test accuracy of each feature set the example compares, by name,
         and the train and test accuracy of its final model."""
-        ladder = {name: acc for name, (_, acc) in self["ladder"].items()}
+        ladder = {name: test[1] for name, (*_, test) in self["ladder"].items()}
         return {
             "ladder": ladder,
             "train": self["train_acc"],
@@ -98,12 +99,11 @@ def run(until=None, *, quiet=True, **parameters):
     return Run(namespace, out.getvalue(), seconds)
 
 
-def score(result, features, labels, held_out, weight_decay=0.0, **settings):
-    """Test accuracy of the example's classifier on another split.
+def predict(result, features, labels, held_out, weight_decay=0.0, **settings):
+    """Predictions of the example's classifier for ``features[held_out]``.
 
-    Uses the example's own ``standardize``, ``train`` and ``evaluate`` from a
-    finished :class:`Run`: the model is trained on ``features[~held_out]`` and
-    scored on ``features[held_out]``. ``settings`` replace the example's
+    Uses the example's own ``fit`` from a finished :class:`Run`: the model is
+    trained on ``features[~held_out]``. ``settings`` replace the example's
     ``learning_rate``, ``n_epochs`` or ``seed`` for this call only;
     ``weight_decay`` is passed on to Adam, which the example leaves at 0.
     """
@@ -112,23 +112,30 @@ def score(result, features, labels, held_out, weight_decay=0.0, **settings):
     import torch
 
     namespace = result.namespace
-    saved = {name: namespace[name] for name in ["in_test", *settings]}
+    saved = {name: namespace[name] for name in settings}
     adam = torch.optim.Adam
     try:
-        device = namespace["device"]
-        held_out, labels = held_out.to(device), labels.to(device)
-        namespace.update(settings, in_test=held_out)
+        namespace.update(settings)
         if weight_decay:  # the example's Adam takes none of its own
             torch.optim.Adam = functools.partial(
                 adam, weight_decay=weight_decay
             )
-        X_train, X_test = namespace["standardize"](features)
         with contextlib.redirect_stdout(io.StringIO()):
-            model = namespace["train"](X_train, labels[~held_out])
-        return namespace["evaluate"](model, X_test, labels[held_out])[1]
+            *_, (_, _, predicted) = namespace["fit"](
+                features, labels, held_out
+            )
+        return predicted
     finally:
         namespace.update(saved)
         torch.optim.Adam = adam
+
+
+def score(result, features, labels, held_out, **settings):
+    """Test accuracy of the example's classifier on another split: trained
+    on ``features[~held_out]``, scored on ``features[held_out]``; the
+    arguments are those of :func:`predict`."""
+    predicted = predict(result, features, labels, held_out, **settings)
+    return (predicted == labels[held_out]).float().mean().item()
 
 
 def run_in_fresh_process(features_path=None, **parameters):

@@ -13,20 +13,35 @@ shared runner) and every model is trained with its own ``train`` function.
    the mean over the loudest frames), some keep it (means over 2, 3 or 4 equal
    parts of the window). The best is adopted only if it beats stage 1's best
    by at least ``MARGIN`` validation recordings.
-3. With the adopted features: learning rate x epochs x Adam's weight decay.
+3. Where the adopted statistics look: over all 32 frames, as the example
+   computes them, or over the frames of the word alone, those whose mean
+   first-order log-scattering lies within ``m`` (natural-log units) of the
+   recording's loudest frame, for m in ``WORD_MARGINS``. Frames outside the
+   word hold the zero padding at the floor log(log_eps) and the filters'
+   tails, so over all frames the statistics also measure the word's length.
+   A variant replaces all frames only if it gains ``MARGIN`` or more.
+4. With the adopted features: learning rate x epochs x Adam's weight decay.
    A setting replaces the example's own only if it gains ``MARGIN`` or more.
 
+For each adopted change it also prints how many validation recordings the
+change gets right that the features before it got wrong, and the reverse,
+with the exact two-sided sign test of that difference.
+
 Prints one Markdown table per stage, with fold means, and the choices. Needs
-``KYMATIO_DATASETS`` to hold FSDD; takes about 6 minutes on a 2-core CPU.
+``KYMATIO_DATASETS`` to hold FSDD; takes about 7 minutes on a 2-core CPU.
+
+    python bench/selection.py
+    python bench/selection.py --threads 1   # torch's CPU threads
 """
 
+import argparse
 import itertools
-import statistics
 import time
 
 import torch
+from scipy.stats import binomtest
 
-from runner import run, score
+from runner import predict, run
 
 UNTIL = "What each part buys"  # the first text cell after ``train``
 POOLINGS = {
@@ -49,6 +64,7 @@ GRID = {"learning_rate": (3e-4, 1e-3), "n_epochs": (30, 50, 100)}
 WEIGHT_DECAY = (0.0, 1e-3)
 FOLDS = ((5, 10), (10, 15), (15, 20))  # validation takes [start, stop)
 MARGIN = 5  # validation recordings a change must gain to be adopted
+WORD_MARGINS = (4, 6)  # "the word": frames within e**m of the loudest
 
 
 def loudest_half_mean(S, first_order):
@@ -56,6 +72,34 @@ def loudest_half_mean(S, first_order):
     energy = S[:, first_order].mean(1)
     loud = energy.topk(S.shape[-1] // 2, dim=-1).indices
     return S.gather(-1, loud[:, None].expand(-1, S.shape[1], -1)).mean(-1)
+
+
+def word_frames(S, first_order, margin):
+    """The frames whose mean first-order log-scattering lies within
+    ``margin`` of the recording's loudest: (recordings, frames), boolean."""
+    energy = S[:, first_order].mean(1)
+    return energy >= energy.amax(-1, keepdim=True) - margin
+
+
+def masked_statistic(S, name, frames):
+    """Mean, standard deviation, maximum or means over parts of each
+    coefficient over the ``frames`` marked True only."""
+    if name.startswith("parts"):
+        parts = zip(
+            S.tensor_split(int(name[-1]), -1),
+            frames.tensor_split(int(name[-1]), -1),
+            strict=True,
+        )
+        return torch.cat([masked_statistic(p, "mean", f) for p, f in parts], 1)
+    w = frames[:, None].to(S.dtype)
+    count = w.sum(-1).clamp_min(1)  # a part may hold none of the word
+    mean = (S * w).sum(-1) / count
+    if name == "mean":
+        return mean
+    if name == "max":
+        return S.masked_fill(w == 0, S.min()).amax(-1)
+    spread = ((S - mean[..., None]) ** 2 * w).sum(-1)
+    return (spread / (count - 1).clamp_min(1)).sqrt()  # "std"
 
 
 def statistic(S, name, first_order):
@@ -76,28 +120,57 @@ def statistic(S, name, first_order):
     }[name]()
 
 
-def features(result, statistics_, orders=(1, 2)):
+def features(result, statistics_, orders=(1, 2), word_margin=None):
     """The chosen statistics of the example's log-scattering, side by side:
-    of orders 1 and 2, or of order 1 alone with ``orders=(1,)``."""
+    of orders 1 and 2, or of order 1 alone with ``orders=(1,)``; over all
+    frames, or over the word's frames with ``word_margin``."""
     S, first = result["log_scattering"], torch.from_numpy(result["first"])
+    if word_margin is not None:
+        frames = word_frames(S, first, word_margin)
+        return torch.cat(
+            [masked_statistic(S, n, frames) for n in statistics_], dim=1
+        )
     if orders == (1,):
         S, first = S[:, first], first[first]
     return torch.cat([statistic(S, n, first) for n in statistics_], dim=1)
 
 
-def cross_validate(result, features, **settings):
-    """Mean validation accuracy over the three folds of the training takes."""
-    takes = torch.tensor([int(t) for t in result["take"]])
+def validation_folds(result):
+    """The training takes, and for each of them its validation fold."""
+    takes = torch.tensor(result["take"].astype(int))
     training = takes >= 5
-    labels = result["y_all"].cpu()[training]
-    takes = takes[training]
-    features = features[training.to(features.device)]
-    return statistics.mean(
-        score(
-            result, features, labels, (takes >= lo) & (takes < hi), **settings
-        )
-        for lo, hi in FOLDS
-    )
+    fold = torch.full_like(takes, -1)  # -1: always trained on
+    for k, (lo, hi) in enumerate(FOLDS):
+        fold[(takes >= lo) & (takes < hi)] = k
+    return training, fold[training]
+
+
+def correct(result, features, **settings):
+    """For each of the 900 validation recordings (three folds of 300),
+    whether the example's classifier trained on the other training takes
+    labels it right."""
+    training, fold = validation_folds(result)
+    labels, features = result["y_all"][training], features[training]
+    right = []
+    for k in range(len(FOLDS)):
+        held_out = fold == k
+        predicted = predict(result, features, labels, held_out, **settings)
+        right.append(predicted == labels[held_out])
+    return torch.cat(right)
+
+
+def cross_validate(result, features, **settings):
+    """Mean validation accuracy over the three folds of the training takes
+    (each holds 300 recordings, so this is also the mean over all 900)."""
+    return correct(result, features, **settings).float().mean().item()
+
+
+def sign_test(new, old):
+    """Recordings ``new`` gets right and ``old`` wrong, the reverse, and the
+    exact two-sided sign test's p-value of that difference."""
+    wins, losses = int((new & ~old).sum()), int((old & ~new).sum())
+    p = binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
+    return f"right only with it: {wins}, only without: {losses}, p = {p:.3f}"
 
 
 def table_row(name, scores):
@@ -145,41 +218,70 @@ def main():
     added = max(stage2, key=stage2.get)
     statistics_ = POOLINGS[best_pooling]
     if gain(stage2[added], best) >= MARGIN:
+        before = correct(result, features(result, statistics_, orders))
         statistics_ += ADDITIONS[added]
-        print(f"adopted: {added} (at least {MARGIN} recordings better)\n")
+        after = correct(result, features(result, statistics_, orders))
+        print(f"adopted: {added} (at least {MARGIN} recordings better)")
+        print(sign_test(after, before) + "\n")
     else:
         added = "nothing"
         print(f"adopted: nothing (no addition gains {MARGIN} recordings)\n")
 
-    print(f"Stage 3: {'+'.join(statistics_)}, log_eps {eps:g}")
+    print(f"Stage 3: {'+'.join(statistics_)} over all frames or the word's")
+    print("| frames | accuracy | gain over all frames (recordings) |")
+    print("|---|---:|---:|")
+    all_frames = correct(result, features(result, statistics_, orders))
+    stage3 = {None: all_frames.float().mean().item()}
+    print(f"| all 32 | {stage3[None]:.4f} | +0 |")
+    for m in WORD_MARGINS:
+        f = features(result, statistics_, orders, word_margin=m)
+        stage3[m] = cross_validate(result, f)
+        gained = gain(stage3[m], stage3[None])
+        print(f"| the word's, within e**{m} | {stage3[m]:.4f} | {gained:+d} |")
+    margin = max(stage3, key=lambda m: (stage3[m], m is None))
+    if margin is not None and gain(stage3[margin], stage3[None]) >= MARGIN:
+        chosen = features(result, statistics_, orders, word_margin=margin)
+        print(f"adopted: the word's frames, within e**{margin}")
+        print(sign_test(correct(result, chosen), all_frames) + "\n")
+    else:
+        margin, chosen = None, features(result, statistics_, orders)
+        print(f"adopted: all frames (no variant gains {MARGIN} recordings)\n")
+
+    print(f"Stage 4: training settings, log_eps {eps:g}")
     print("| learning rate | epochs | weight decay | accuracy |")
     print("|---:|---:|---:|---:|")
-    chosen = features(result, statistics_, orders)
-    stage3 = {}
+    stage4 = {}
     for lr, epochs, wd in itertools.product(*GRID.values(), WEIGHT_DECAY):
-        stage3[lr, epochs, wd] = cross_validate(
+        stage4[lr, epochs, wd] = cross_validate(
             result,
             chosen,
             learning_rate=lr,
             n_epochs=epochs,
             weight_decay=wd,
         )
-        print(f"| {lr:g} | {epochs} | {wd:g} | {stage3[lr, epochs, wd]:.4f} |")
-    best_cell = max(stage3, key=stage3.get)
+        print(f"| {lr:g} | {epochs} | {wd:g} | {stage4[lr, epochs, wd]:.4f} |")
+    best_cell = max(stage4, key=stage4.get)
     own = (result["learning_rate"], result["n_epochs"], 0.0)
-    gained = gain(stage3[best_cell], stage3[own])
+    gained = gain(stage4[best_cell], stage4[own])
     print(
-        f"the example's own settings {own} score {stage3[own]:.4f}; the best,"
+        f"the example's own settings {own} score {stage4[own]:.4f}; the best,"
         f" {best_cell}, {gained:+d} recordings"
     )
     lr, epochs, wd = best_cell if gained >= MARGIN else own
     print(
         f"chosen: pooling={best_pooling} added={added!r} log_eps={eps:g}"
+        f" frames={'all' if margin is None else f'word within e**{margin}'}"
         f" learning_rate={lr:g} n_epochs={epochs} weight_decay={wd:g}"
-        f" validation_accuracy={stage3[lr, epochs, wd]:.4f}"
+        f" validation_accuracy={stage4[lr, epochs, wd]:.4f}"
     )
+    print(f"threads={torch.get_num_threads()}")
     print(f"took {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, help="torch's CPU threads")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     main()

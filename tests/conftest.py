@@ -51,6 +51,24 @@ def write_pcm24(path, x, rate=RATE):
     Path(path).write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
 
 
+def riff_chunk(chunk_id, payload):
+    """One RIFF chunk: id, little-endian size, payload and its pad byte."""
+    pad = b"\0" * (len(payload) % 2)
+    return chunk_id + struct.pack("<I", len(payload)) + payload + pad
+
+
+def write_wav_with_chunks(path, samples, before=(), after=(), rate=RATE):
+    """A 16-bit mono wav file with metadata chunks, as recorders and editors
+    write them: ``before`` and ``after`` the data, as (id, payload) pairs."""
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
+    data = np.asarray(samples, dtype="<i2").tobytes()
+    body = b"WAVE" + riff_chunk(b"fmt ", fmt)
+    body += b"".join(riff_chunk(i, p) for i, p in before)
+    body += riff_chunk(b"data", data)
+    body += b"".join(riff_chunk(i, p) for i, p in after)
+    Path(path).write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+
+
 def make_fsdd(
     base, digits=range(10), speakers=("alice", "bob"), takes=range(10)
 ):
