@@ -6,10 +6,9 @@ We turn spoken digits from the `Free Spoken Digit Dataset
 <https://github.com/Jakobovski/free-spoken-digit-dataset>`_ (FSDD: 3,000
 recordings at 8 kHz, 50 of each digit by each of 6 speakers) into
 log-scattering coefficients with :class:`kymatio.torch.Scattering1D` and
-classify them with a logistic regression in PyTorch. You will see what the
-transform of a recording looks like, measure what each part of the
-features adds, and see where the classifier errs, on known voices and on
-a voice it has never heard.
+classify them with a logistic regression in PyTorch: you will see the
+transform, what each part of the features adds, and where the classifier
+errs, on known voices and on a voice it has never heard.
 """
 
 # %%
@@ -89,12 +88,11 @@ try:
 except (OSError, RuntimeError) as err:
     raise RuntimeError(f"Cannot load FSDD: {err}. {fix}") from err
 
+
 # %%
 # Each recording becomes a mono signal at 8 kHz with peak amplitude 1, cut
 # or zero-padded to ``n_samples``; silence stays zero. A file cut short or
 # without samples stops the run with its name.
-
-
 def load(path):
     try:
         with warnings.catch_warnings(record=True, action="always") as caught:
@@ -113,11 +111,10 @@ def load(path):
 
 
 # %%
-# File names read ``{digit}_{speaker}_{take}.wav``; other files are skipped
-# with a warning. FSDD's official split tests on takes 0-4 of every
-# speaker and digit and trains on takes 5-49. The data stays on the CPU,
-# where NumPy and Matplotlib read it and any mask indexes it; the transform
-# and the classifier run on ``device`` and move what they need there.
+# Names read ``{digit}_{speaker}_{take}.wav``; other files are skipped with a
+# warning. FSDD's official split tests on takes 0-4 of every speaker and
+# digit, and trains on takes 5-49. The data stays on the CPU, where any
+# mask indexes it; the transform and the classifier run on ``device``.
 
 pattern = re.compile(r"\d_[^_]+_\d+\.wav")
 names = sorted(filter(pattern.fullmatch, fsdd["files"]))
@@ -151,15 +148,13 @@ fig, axes = plt.subplots(3, 2, figsize=(8, 7), width_ratios=(40, 1))
 axes[0, 0].plot(np.arange(n_samples) / sampling_rate, x_all[0], lw=0.5)
 axes[0, 0].set(ylabel="amplitude", title=names[0])
 image = axes[1, 0].pcolormesh(times, hz[first, 0], S[first])
-axes[1, 0].set(yscale="log", ylim=(60, None), ylabel="frequency (Hz)")
+axes[1, 0].set(yscale="log", ylabel="frequency (Hz)", title="order 1")
 fig.colorbar(image, cax=axes[1, 1], label="log-scattering")
 image = axes[2, 0].pcolormesh(times, hz[rates, 1], S[rates])
 axes[2, 0].set(yscale="log", ylabel="rate (Hz)", xlabel="time (s)")
 fig.colorbar(image, cax=axes[2, 1], label="log-scattering")
-axes[1, 0].set_title("order 1"), axes[0, 1].set_axis_off()
-axes[2, 0].set_title(f"order 2 of the {band:.0f} Hz band")
-for ax in axes[:, 0]:  # one time axis, without the frames' overhang
-    ax.set_xlim(0, times[-1] + times[1] / 2)
+axes[2, 0].set_title(f"order 2, band {band:.0f} Hz"), axes[0, 1].set_axis_off()
+plt.setp(axes[:, 0], xlim=(0, times[-1] + times[1] / 2))  # one time axis
 plt.show()
 
 # %%
@@ -169,13 +164,13 @@ plt.show()
 # 2.4 kHz band holds several harmonics, which beat at the pitch: while the
 # voice sounds, its envelope fluctuates most at the fastest rates
 # measured, 175 and 350 Hz, where a voice's pitch lies. The word lasts
-# from 0.36 s to 0.66 s, yet the first order shows it from about 0.15 s to
-# 0.85 s: the averaging filter is a Gaussian with a standard deviation of
-# about 50 ms, and a log scale shows its tails down to the floor that
-# ``log_eps`` sets, log(1e-6) = -13.8, where the padding sits. The lowest
-# bands, spaced evenly down to 8 Hz, are not drawn below 60 Hz.
-# Batches keep memory flat: one call over all recordings would hold every
-# intermediate result at once, several GB.
+# from 0.36 s to 0.66 s, yet the first order shows it from about 0.2 s to
+# 0.8 s: the averaging filter is a Gaussian with a standard deviation of
+# about 50 ms, and the log shows its tails down to the floor that
+# ``log_eps`` sets, log(1e-6) = -13.8, where the padding sits. Below about
+# 90 Hz the filters are spaced evenly down to 8 Hz, to cover every
+# frequency; the voice puts little there. Batches keep memory flat: one
+# call over all recordings would hold every intermediate result at once.
 
 chunks = x_all.split(scattering_batch)
 log_scattering = torch.cat([log_scatter(x) for x in chunks])
@@ -197,22 +192,19 @@ means = torch.cat(list(means - means.mean(0)), dim=1)  # side by side
 t = (np.arange(means.shape[1]) + 0.5) / S.shape[1]  # digit d: [d, d + 1)
 fig, ax = plt.subplots(figsize=(9, 3.5))
 image = ax.pcolormesh(t, hz[first, 0], means, cmap="RdBu_r", vmin=-3, vmax=3)
-ax.set(yscale="log", ylim=(60, None), ylabel="frequency (Hz)")
+ax.set(yscale="log", ylabel="frequency (Hz)", xlabel="digit (1 s each)")
 ax.vlines(range(1, 10), *ax.get_ylim(), color="k", linewidth=0.5)
 ax.set_xticks(np.arange(10) + 0.5, range(10))  # the middle of each word
-ax.set_xlabel("digit (1 s each)")
 fig.colorbar(image, label="log-scattering minus the mean digit's")
 plt.show()
+
 
 # %%
 # Training a logistic regression
 # ------------------------------
 # One linear layer whose logits go into the cross-entropy loss: a
-# multinomial logistic regression. Each epoch visits the training rows once
-# in a new random order, one mini-batch per Adam step. Evaluation needs no
-# gradients.
-
-
+# multinomial logistic regression. Each epoch visits the training rows in a
+# new random order, one mini-batch per Adam step.
 def train(X, y):
     torch.manual_seed(seed)
     model = torch.nn.Linear(X.shape[1], 10).to(device)
@@ -233,11 +225,8 @@ def evaluate(model, X, y):
 
 
 # %%
-# ``fit`` standardizes the features with the statistics of the training
-# rows alone, so that the held-out rows stay unseen, trains, and scores the
-# model on both.
-
-
+# ``fit`` standardizes with the statistics of the training rows alone, so
+# that the held-out rows stay unseen, then trains and scores on both.
 def fit(features, labels, held_out):
     X_train, X_test = features[~held_out], features[held_out]
     mean, std = X_train.mean(dim=0), X_train.std(dim=0).clamp_min(1e-8)
@@ -263,6 +252,14 @@ def fit(features, labels, held_out):
 #    coarsely what comes early and what late, at the cost of some
 #    invariance to when the word starts. They assume the word sits near
 #    the middle of the window, where ``load`` places it.
+#
+# The word, taken as the frames within a factor e**4 of a recording's
+# loudest, fills the share printed below; the other frames hold padding at
+# the floor and the filters' tails. Over all 32 frames the mean thus
+# weighs the word's level against the floor by its length, and the
+# standard deviation and maximum measure its contrast with silence: these
+# features measure how long the word is as well as its spectrum.
+# STATS_DECISION
 
 energy = log_scattering[:, first].mean(1)  # recordings, frames
 word = energy >= energy.amax(1, keepdim=True) - 4  # within e**4 of the top
@@ -285,12 +282,9 @@ feature_sets = {
 ladder = {}  # feature set: model, train and test loss, accuracy, labels
 for name, features in feature_sets.items():
     ladder[name] = fit(features, y_all, in_test)
-    loss, accuracy, _ = ladder[name][2]
-    error = (accuracy * (1 - accuracy) / int(in_test.sum())) ** 0.5
-    print(
-        f"{name}: test accuracy = {accuracy:.3f} ± {error:.3f}, "
-        f"loss = {loss:.3f}"
-    )
+    loss, acc, _ = ladder[name][2]
+    se = (acc * (1 - acc) / int(in_test.sum())) ** 0.5  # standard error
+    print(f"{name}: test accuracy = {acc:.3f} ± {se:.3f}, loss = {loss:.3f}")
 
 error = np.array([100 * (1 - test[1]) for *_, test in ladder.values()])
 standard_error = np.sqrt(error * (100 - error) / int(in_test.sum()))
@@ -304,22 +298,20 @@ plt.show()
 # %%
 # At ``log_eps = 1e-6`` the second order cuts the test error about
 # threefold; at each set's best ``log_eps``, cross-validation on the
-# training takes finds it about halved, from 7.0 % to 3.8 %
-# (``bench/selection.py``). The standard deviation and maximum then remove
-# most of what remains, several standard errors' worth. The halves change
-# no test recording here; they lower the loss, as the model grows surer of
-# its right answers, but 300 recordings cannot tell the last two sets
-# apart. The evidence for the halves is the cross-validation that chose
-# them (``bench/selection.py``): over three folds of 300 validation takes,
-# they were right on 11 more of the 900 recordings.
+# training takes finds it about halved, 7.0 % to 3.8 %. The standard
+# deviation and maximum remove most of the rest. The halves change no test
+# recording here: 300 recordings cannot tell the last two sets apart. The
+# evidence for them is the cross-validation that chose them: over three
+# folds of 300 validation takes, they were right on 11 more of the 900
+# recordings, 14 right only with them and 3 only without (sign test
+# p = 0.013; ``bench/selection.py`` prints these numbers).
 #
 # Evaluation
 # ----------
-# The model trained on the final features, on both sets, then its
-# precision and recall per digit and its confusion matrix: row *i*, column
-# *j* counts the test recordings of digit *i* predicted as digit *j*. Off
-# the diagonal, the largest count is two "zero"s taken for a "three": both
-# words begin with a fricative, /z/ or /θ/, and both have an /r/.
+# The final model on both sets, its precision and recall per digit, and
+# its confusion matrix: row *i*, column *j* counts test recordings of digit
+# *i* predicted as *j*. Off the diagonal, the largest count is two "zero"s
+# taken for a "three": both begin with a fricative (/z/, /θ/) and hold /r/.
 
 model, on_train, on_test = ladder["+ means over each half"]
 (train_loss, train_acc, _), (test_loss, test_acc, y_pred) = on_train, on_test
@@ -352,8 +344,7 @@ print(f"mean over speakers: {np.mean(list(new_voice.values())):.3f}")
 # On a new voice the accuracy falls to about 73 %, from 98.7 % on new takes
 # of known voices, and from 90 % to 58 % across speakers: log-scattering is
 # stable to small shifts in time, not to another speaker's pitch and
-# formants, and six voices are few to learn that from. Standardizing each
+# formants, and six voices are few to learn them from. Standardizing each
 # speaker's features with that speaker's own statistics, which needs a
 # batch of the new speaker's recordings (unlabelled), lifts the mean to
-# about 85 % (``bench/speakers.py``). To go further, try ``Q = 8``,
-# ``J = 6``, or a small convolutional network.
+# about 85 % (``bench/speakers.py``). Try ``Q = 8`` or ``J = 6`` next.

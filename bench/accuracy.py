@@ -10,6 +10,7 @@ about a minute per seed on a 2-core CPU (5 minutes for seeds 0-4).
     python bench/accuracy.py                # seeds 0-4
     python bench/accuracy.py --seeds 0 1
     python bench/accuracy.py --device cpu   # even where there is a GPU
+    python bench/accuracy.py --threads 1    # torch's CPU threads
 """
 
 import argparse
@@ -18,16 +19,19 @@ import statistics
 from runner import run_in_fresh_process
 
 
-def accuracy_table(seeds, device=None):
+def accuracy_table(seeds, device=None, threads=None):
     """Accuracies of the example for each seed, printed as a Markdown table;
     returns {seed: run_in_fresh_process's result}.
 
-    ``device`` ("cpu" or "cuda") replaces the example's own choice.
+    ``device`` ("cpu" or "cuda") replaces the example's own choice;
+    ``threads`` sets torch's CPU threads.
     """
     parameters = {} if device is None else {"device": device}
     rows, cells = {}, {}
     for seed in seeds:
-        acc = rows[seed] = run_in_fresh_process(seed=seed, **parameters)
+        acc = rows[seed] = run_in_fresh_process(
+            seed=seed, threads=threads, **parameters
+        )
         cells[seed] = [*acc["ladder"].values(), acc["train"]]
         if len(rows) == 1:
             header = [*acc["ladder"], "train, last set"]
@@ -51,5 +55,6 @@ if __name__ == "__main__":
         "--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4]
     )
     parser.add_argument("--device", choices=["cpu", "cuda"])
+    parser.add_argument("--threads", type=int, help="torch's CPU threads")
     args = parser.parse_args()
-    accuracy_table(args.seeds, args.device)
+    accuracy_table(args.seeds, args.device, args.threads)

@@ -138,18 +138,23 @@ def score(result, features, labels, held_out, **settings):
     return (predicted == labels[held_out]).float().mean().item()
 
 
-def run_in_fresh_process(features_path=None, **parameters):
+def run_in_fresh_process(features_path=None, threads=None, **parameters):
     """Run the whole example in a new Python process; return a dict with the
     accuracies, ``example_s`` (all cells), ``scattering_s`` (the cell that
     scatters every recording), ``peak_rss_mb`` and ``device``.
 
     With ``features_path``, the log-scattering features are saved there
-    (``numpy.save``) for comparisons between runs.
+    (``numpy.save``) for comparisons between runs; ``threads`` sets torch's
+    CPU threads in the child (``torch.set_num_threads``).
     """
     env = {**os.environ, "MPLBACKEND": "Agg"}
     with tempfile.TemporaryDirectory() as tmp:
         result_path = Path(tmp) / "result.json"
-        request = {"parameters": parameters, "result": str(result_path)}
+        request = {
+            "parameters": parameters,
+            "result": str(result_path),
+            "threads": threads,
+        }
         if features_path is not None:
             request["features"] = str(features_path)
         done = subprocess.run(
@@ -166,6 +171,10 @@ def run_in_fresh_process(features_path=None, **parameters):
 
 
 def _child(request):
+    if request.get("threads"):
+        import torch
+
+        torch.set_num_threads(request["threads"])
     started = time.perf_counter()
     result = run(**request["parameters"])
     example_s = time.perf_counter() - started
@@ -181,6 +190,7 @@ def _child(request):
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         / 1024,
         "device": str(result["device"]),
+        "new_voice": result["new_voice"],
     }
     Path(request["result"]).write_text(json.dumps(summary))
 

@@ -22,8 +22,12 @@ batch of unlabelled recordings of the new voice.
 
 The last line reads ``speaker_independent_accuracy=… (the example)``. Needs
 ``KYMATIO_DATASETS`` to hold FSDD; takes about 11 minutes on a 2-core CPU.
+
+    python bench/speakers.py
+    python bench/speakers.py --threads 1   # torch's CPU threads
 """
 
+import argparse
 import statistics
 import time
 
@@ -172,6 +176,7 @@ def main():
             flush=True,
         )
 
+    print(f"threads={torch.get_num_threads()}")
     print(f"took {time.perf_counter() - started:.0f} s")
     example = table["the example: pooled + means over each half"]
     print(
@@ -181,4 +186,9 @@ def main():
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, help="torch's CPU threads")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     main()
