@@ -13,18 +13,23 @@ from scipy.io import wavfile
 
 from conftest import EXAMPLE, RATE, make_fsdd, snapshot, tone, write_int16
 from runner import cells, run, score
+from selection import features as selection_features
 
 NAN = re.compile(r"\bnan\b", re.IGNORECASE)
 TRAINED = "the second order cuts the test error"  # after the training loop
+FINAL = "+ over the word's frames only"  # the feature set evaluated last
 
 
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
-    """One whole run on 200 tones, one of them silent, beside a file that is
-    not a recording."""
+    """One whole run on 200 tones, one of them silent and one a single click,
+    beside a file that is not a recording."""
     base = tmp_path_factory.mktemp("datasets")
     recordings = make_fsdd(base)
     wavfile.write(recordings / "2_alice_1.wav", RATE, np.zeros(3000, np.int16))
+    click = np.zeros(3000, np.int16)
+    click[1500] = 20000  # the shortest word there is
+    wavfile.write(recordings / "3_alice_1.wav", RATE, click)
     write_int16(recordings / "notes.wav", tone(1))
     before = snapshot(base)
     plt.close("all")
@@ -54,6 +59,8 @@ def test_prints_a_high_test_accuracy_and_no_nan(full_run):
 
 
 def test_a_silent_recording_stays_zero_and_every_feature_is_finite(full_run):
+    # Catches: a log of zero, or statistics over the word's frames that
+    # divide by zero for a word as short as a click.
     result, *_ = full_run
     row = result["names"].index("2_alice_1.wav")
     assert (result["x_all"][row] == 0).all()
@@ -116,23 +123,33 @@ def test_prints_one_line_per_feature_set_with_its_own_test_scores(full_run):
 
 
 def test_each_feature_set_adds_to_the_one_before(full_run):
+    # Catches: a set that drops what the one before it had, halves that are
+    # not the two halves of the window, a last set that is not the one
+    # bench/selection.py chose.
     result, *_ = full_run
     sets = list(result["feature_sets"].values())
+    assert list(result["feature_sets"])[-1] == FINAL
     S = result["log_scattering"]
     n_first = int(result["first"].sum())
-    assert sets[0].shape == (200, n_first)
+    assert sets[0].shape == (len(S), n_first)
     torch.testing.assert_close(
         sets[0], S[:, torch.from_numpy(result["first"])].mean(-1)
     )
     torch.testing.assert_close(sets[1], S.mean(-1))
-    for before, after in itertools.pairwise(sets[1:]):
+    for before, after in itertools.pairwise(sets[1:4]):
         # Each set starts with the one before it and adds columns.
         assert after.shape[1] > before.shape[1]
         assert torch.equal(after[:, : before.shape[1]], before)
     # The halves: the means of the first and of the last 16 of 32 frames.
-    halves = sets[3][:, sets[2].shape[1] :].reshape(200, 2, -1)
+    halves = sets[3][:, sets[2].shape[1] :].reshape(len(S), 2, -1)
     torch.testing.assert_close(halves[:, 0], S[..., :16].mean(-1))
     torch.testing.assert_close(halves[:, 1], S[..., 16:].mean(-1))
+    # The last: the same statistics over the word's frames, bit for bit as
+    # bench/selection.py computed them when it chose them.
+    chosen = ("mean", "std", "max", "parts2")
+    expected = selection_features(result, chosen, word_margin=4)
+    assert torch.equal(sets[4], expected)
+    assert not torch.equal(sets[4], sets[3])
 
 
 def colour_bars(figure):
@@ -263,7 +280,7 @@ def test_fit_standardizes_with_the_training_rows_only(full_run):
     # Catches: statistics taken over all rows, which would let the held-out
     # rows leak into the features the model is scored on.
     result, *_ = full_run
-    final = result["feature_sets"]["+ means over each half"]
+    final = result["feature_sets"][FINAL]
     labels, in_test = result["y_all"], result["in_test"]
     shifted = final.clone()
     shifted[in_test] += 1000.0  # only the held-out rows move
@@ -280,7 +297,7 @@ def test_the_evaluation_reports_the_final_features_by_name(full_run):
     # Catches: an evaluation that takes whatever model or scores the last
     # pass of the comparison loop left behind.
     result, *_ = full_run
-    model, on_train, on_test = result["ladder"]["+ means over each half"]
+    model, on_train, on_test = result["ladder"][FINAL]
     assert result["model"] is model
     assert (result["test_loss"], result["test_acc"]) == on_test[:2]
     assert (result["train_loss"], result["train_acc"]) == on_train[:2]
@@ -305,7 +322,7 @@ def test_the_data_stays_on_the_cpu_so_any_mask_indexes_it(full_run):
         result["device"].type
     )
     alice = result["speaker"] == "alice"
-    final = result["feature_sets"]["+ means over each half"]
+    final = result["feature_sets"][FINAL]
     assert len(final[alice]) == len(result["x_all"][torch.from_numpy(alice)])
     assert len(result["x_all"][result["in_test"]]) == int(
         result["in_test"].sum()
@@ -327,7 +344,7 @@ def test_a_new_voice_line_per_speaker_and_their_mean(full_run):
     # Each speaker's score is that of a model that never heard the speaker.
     for name, accuracy in result["new_voice"].items():
         held_out = torch.from_numpy(result["speaker"] == name)
-        final = result["feature_sets"]["+ means over each half"]
+        final = result["feature_sets"][FINAL]
         assert score(result, final, result["y_all"], held_out) == accuracy
 
 
@@ -344,7 +361,7 @@ def test_adam_receives_the_learning_rate_of_the_parameter_cell(
 
     monkeypatch.setattr(torch.optim, "Adam", RecordingAdam)
     run(until=TRAINED, learning_rate=0.0123)
-    assert received == [0.0123] * 4  # one model per feature set
+    assert received == [0.0123] * 5  # one model per feature set
 
 
 def test_loading_labels_split_padding_and_order(fsdd, monkeypatch):

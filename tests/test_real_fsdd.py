@@ -4,6 +4,7 @@ Skipped, with the reason, when ``KYMATIO_DATASETS`` does not hold FSDD; CI sets
 ``REQUIRE_REAL_FSDD=1`` so that there these tests fail rather than skip.
 """
 
+import itertools
 import re
 
 import numpy as np
@@ -25,9 +26,15 @@ QUOTE = re.compile(
     r"(\d+\.\d) % with the final features, (\d+\.\d) % on average over five "
     r"seeds"
 )
-# BLAS kernels differ from one CPU to another, which can flip one borderline
-# recording out of the 300: allow that much and no more.
 ONE_RECORDING = 1 / 300
+# How far a quoted test accuracy may move, in test recordings: the largest
+# difference between the runs of bench/accuracy.py with 1 and with 2 threads
+# on the machine that printed README.md (its section "Numbers across
+# machines and thread counts"): THREAD_SPREAD_TEXT.
+TEST_SPREAD = TEST_SPREAD_VALUE
+# The same for the accuracy on a held-out speaker (500 recordings), from
+# bench/speakers.py with 1 and with 2 threads.
+SPEAKER_SPREAD = SPEAKER_SPREAD_VALUE / 500
 
 
 def words(document):
@@ -42,7 +49,9 @@ def quoted(document):
     return [float(q) / 100 for q in match.groups()]
 
 
-def close(quoted, computed, recordings=1):
+def close(quoted, computed, recordings=TEST_SPREAD):
+    """Equal up to ``recordings`` test recordings and the rounding of the
+    quote (0.0005 for three decimals)."""
     return abs(quoted - computed) <= recordings * ONE_RECORDING + 0.0005
 
 
@@ -57,8 +66,10 @@ def real_run():
 def test_test_accuracy_on_the_official_split(real_run):
     assert len(real_run["names"]) == 3000
     assert int(real_run["in_test"].sum()) == 300
-    assert real_run.output.strip().splitlines()[-1].startswith("TEST, ")
-    assert real_run["test_acc"] >= 0.98
+    assert any(
+        line.startswith("TEST, ") for line in real_run.output.split("\n")
+    )
+    assert real_run["test_acc"] >= 0.99
 
 
 def test_the_readme_quotes_the_accuracies_the_example_prints(real_run):
@@ -78,44 +89,65 @@ def test_the_second_order_cuts_the_error_about_threefold(real_run):
     assert 2.5 <= (1 - order_1) / (1 - orders_1_and_2) <= 3.5
 
 
-def test_the_readme_quotes_the_loss_the_halves_halve(real_run):
+def test_the_readme_quotes_the_loss_and_the_steps_the_text_names(real_run):
+    ladder = list(real_run.accuracies()["ladder"].values())
     losses = [test[0] for *_, test in real_run["ladder"].values()]
     match = re.search(
-        r"halve the test loss, from (\d\.\d{3}) to (\d\.\d{3})",
+        r"the test loss falls from (\d\.\d{3}) to (\d\.\d{3})",
         words("README.md"),
     )
     assert match, "README.md does not quote the test losses"
-    for q, c in zip(map(float, match.groups()), losses[2:], strict=True):
+    for q, c in zip(map(float, match.groups()), losses[2:4], strict=True):
         assert abs(q - c) <= 0.002, (match.groups(), losses)
+    # "The last two steps move 0 and 4 test recordings"
+    moved = [round(300 * (b - a)) for a, b in itertools.pairwise(ladder[2:])]
+    text = words("plot_classif_torch.py")
+    assert f"The last two steps move {moved[0]} and {moved[1]} test" in text
+    # "Frames of the word: 18.6 of 32 on average", quoted by README.md.
+    printed = re.search(r"Frames of the word: (\d+\.\d)", real_run.output)
+    assert f"fills {printed[1]} of 32 frames on average" in words("README.md")
+
+
+# How far bench/selection.py's counts moved between 1 and 2 threads, in
+# validation recordings: not at all for the halves, by one for the word's
+# frames (README.md, "Numbers across machines and thread counts").
+SELECTION_SPREAD = {"halves": 0, "word": 1}
 
 
 def test_the_validation_evidence_the_text_quotes(real_run):
-    # What bench/selection.py measured for the halves, on the training takes.
+    # What bench/selection.py measured for the halves and for the word's
+    # frames, on the training takes.
     sets = list(real_run["feature_sets"].values())
-    before, after = correct(real_run, sets[2]), correct(real_run, sets[3])
+    right = [correct(real_run, features) for features in sets[2:]]
     text = words("plot_classif_torch.py")
     match = re.search(
-        r"they were right on (\d+) more of the 900 recordings, (\d+) right "
-        r"only with them and (\d+) only without \(sign test p = (0\.\d+)\)",
+        r"the halves were right on (\d+) more of the 900 recordings \((\d+) "
+        r"right only with them, (\d+) only without: sign test p = (0\.\d+)\),"
+        r" the word's frames on (\d+) more \((\d+) and (\d+): p = (0\.\d+),",
         text,
     )
     assert match, "the text does not quote the validation evidence"
-    gain = int(after.sum() - before.sum())
-    assert int(match[1]) == gain, (match[1], gain)
-    assert sign_test(after, before) == (
-        f"right only with it: {match[2]}, only without: {match[3]}, "
-        f"p = {match[4]}"
-    )
+    quotes = {"halves": match.groups()[:4], "word": match.groups()[4:]}
+    for (step, quote), (before, after) in zip(
+        quotes.items(), itertools.pairwise(right), strict=True
+    ):
+        wins, losses = (
+            int((after & ~before).sum()),
+            int((before & ~after).sum()),
+        )
+        measured = (wins - losses, wins, losses)
+        spread = SELECTION_SPREAD[step]
+        for q, m in zip(map(int, quote[:3]), measured, strict=True):
+            assert abs(q - m) <= spread, (step, quote, measured)
+        if spread == 0 or measured == tuple(map(int, quote[:3])):
+            assert sign_test(after, before).endswith(f"p = {quote[3]}")
 
 
-def test_the_confusion_the_text_names_is_the_most_frequent_error(real_run):
-    counts = real_run["disp"].confusion_matrix.copy()
-    np.fill_diagonal(counts, 0)
-    true, predicted = np.unravel_index(counts.argmax(), counts.shape)
-    assert (true, predicted) == (0, 3), counts
+def test_the_confusion_matrix_is_as_the_text_says(real_run):
+    counts = real_run["disp"].confusion_matrix
     text = words("plot_classif_torch.py")
-    number = ["no", "one", "two", "three", "four"][counts[0, 3]]
-    assert f'the largest count is {number} "zero"s taken for a "three"' in text
+    assert "All 300 are right here" in text
+    assert np.trace(counts) == counts.sum() == 300, counts
 
 
 def test_the_transform_figure_shows_what_its_text_says(real_run):
@@ -154,7 +186,7 @@ def test_the_transform_figure_shows_what_its_text_says(real_run):
 
 def table_rows(text):
     cell = r"\s+\|\s+(\d\.\d{3,4})"
-    rows = re.findall(rf"^\|\s+(\d|mean){cell * 5}\s+\|$", text, re.M)
+    rows = re.findall(rf"^\|\s+(\d|mean){cell * 6}\s+\|$", text, re.M)
     return {seed: tuple(map(float, accs)) for seed, *accs in rows}
 
 
@@ -170,61 +202,56 @@ def test_accuracy_benchmark_over_five_seeds_matches_the_texts():
     table = table_rows(readme)
     assert sorted(table) == sorted(computed)
     for seed, accuracies in computed.items():
-        allowed = 1 / 5 if seed == "mean" else 1
         for q, c in zip(table[seed], accuracies, strict=True):
-            assert close(q, c, allowed), (seed, table[seed], accuracies)
+            assert close(q, c), (seed, table[seed], accuracies)
     summary = re.search(
         r"mean_test_accuracy=(\d\.\d{4}) min=(\d\.\d{4}) seeds=5", readme
     )
     assert summary, "README.md lacks the summary line of bench/accuracy.py"
     tests = [acc["test"] for acc in rows.values()]
-    assert close(float(summary[1]), np.mean(tests), 1 / 5)
+    assert close(float(summary[1]), np.mean(tests))
     assert close(float(summary[2]), min(tests))
-    # The goal, on the machine that printed the README: a mean of 99.0 % and
-    # no seed below 98.3 %.
-    assert float(summary[1]) >= 0.990 and float(summary[2]) >= 0.983
-    for document in ("plot_classif_torch.py", "README.md"):
-        assert close(quoted(document)[3], np.mean(tests), 1 / 5), document
-    # "over five seeds they cut the test error from 1.7 % to 1.0 %"
-    match = re.search(
-        r"over five seeds they cut the test error from (\d\.\d) % to "
-        r"(\d\.\d) %",
-        words("plot_classif_torch.py"),
-    )
-    assert match
-    errors = [100 * (1 - computed["mean"][i]) for i in (2, 3)]
-    for q, c in zip(map(float, match.groups()), errors, strict=True):
-        assert abs(q - c) <= 0.05 + 100 * ONE_RECORDING / 5, (match, errors)
+    # The goal: a mean of 99.0 % or more.
+    assert float(summary[1]) >= 0.990 and np.mean(tests) >= 0.990
+    assert close(quoted("README.md")[3], np.mean(tests))
 
 
 def test_the_new_voice_accuracy_the_texts_quote(real_run):
-    # Leave one speaker out, with the example's final features: what
-    # bench/speakers.py prints last, and what the tutorial and README.md
-    # tell a reader to expect.
+    # The example's own leave-one-speaker-out, against bench/speakers.py's,
+    # which builds its masks another way, and the numbers both texts quote.
     names = sorted(set(real_run["speaker"]))
     speakers = torch.tensor([names.index(s) for s in real_run["speaker"]])
-    features = real_run["feature_sets"]["+ means over each half"]
-    labels = real_run["y_all"].cpu()
+    features = real_run["feature_sets"]["+ over the word's frames only"]
+    labels = real_run["y_all"]
     by_speaker = leave_one_speaker_out(
         real_run, features, labels, speakers, speakers.unique()
     )
+    printed = real_run["new_voice"]
+    assert list(printed) == names
+    assert [printed[n] for n in names] == list(by_speaker.values())
     mean = np.mean(list(by_speaker.values()))
     text = words("plot_classif_torch.py")
     quote = re.search(
-        r"about (\d+) % when each speaker in turn is held out", text
+        r"On a new voice the accuracy falls to about (\d+) %, .* and from "
+        r"(\d+) % to (\d+) % across speakers",
+        text,
     )
-    assert quote and abs(int(quote[1]) / 100 - mean) <= 0.01, (quote, mean)
+    assert quote, "the text does not quote the new-voice accuracy"
+    assert abs(int(quote[1]) / 100 - mean) <= 0.005 + SPEAKER_SPREAD
+    best, worst = max(printed.values()), min(printed.values())
+    assert abs(int(quote[2]) / 100 - best) <= 0.005 + SPEAKER_SPREAD
+    assert abs(int(quote[3]) / 100 - worst) <= 0.005 + SPEAKER_SPREAD
     readme = (ROOT / "README.md").read_text()
     line = re.search(
         r"speaker_independent_accuracy=(\d\.\d{4}) \(the example\)", readme
     )
-    assert line and abs(float(line[1]) - mean) <= 0.002, (line, mean)
+    assert line and abs(float(line[1]) - mean) <= 0.00005 + SPEAKER_SPREAD
     # With each speaker's features standardized by that speaker's own
     # statistics, computed from unlabelled recordings.
-    own = per_speaker_standardized(features, speakers.to(features.device))
+    own = per_speaker_standardized(features, speakers)
     by_speaker = leave_one_speaker_out(
         real_run, own, labels, speakers, speakers.unique()
     )
     mean = np.mean(list(by_speaker.values()))
-    quote = re.search(r"statistics gives about (\d+) %", text)
-    assert quote and abs(int(quote[1]) / 100 - mean) <= 0.01, (quote, mean)
+    quote = re.search(r"lifts the mean to about (\d+) %", text)
+    assert quote and abs(int(quote[1]) / 100 - mean) <= 0.005 + SPEAKER_SPREAD
