@@ -263,7 +263,7 @@ feature_sets = {
 # thus weighs the word's level against the floor by its length, and the
 # standard deviation and maximum measure its contrast with silence: they
 # measure how long the word is as well as its spectrum. The last set takes
-# the word as the frames within a factor e**4 of a recording's loudest.
+# the word as the frames within a factor e⁴ ≈ 55 of a recording's loudest.
 
 S, energy = log_scattering, log_scattering[:, first].mean(1)
 word = (energy >= energy.amax(1, keepdim=True) - 4)[:, None].float()
@@ -347,4 +347,4 @@ print(f"mean over speakers: {np.mean(list(new_voice.values())):.3f}")
 # formants, and six voices are few to learn them from. Standardizing each
 # speaker's features with that speaker's own statistics, which needs a
 # batch of the new speaker's recordings (unlabelled), lifts the mean to
-# about 85 % (``bench/speakers.py``). Try ``Q = 8`` or ``J = 6`` next.
+# about 86 % (``bench/speakers.py``). Try ``Q = 8`` or ``J = 6`` next.

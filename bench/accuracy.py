@@ -5,7 +5,7 @@ the shared runner, so the numbers are those of the tutorial and cannot drift
 from it. For each seed it prints the test accuracy of every feature set the
 example compares, in its order, and the training accuracy of the last one;
 then the mean of each column. Needs ``KYMATIO_DATASETS`` to hold FSDD. Takes
-about a minute per seed on a 2-core CPU (5 minutes for seeds 0-4).
+about 1.5 minutes per seed on a 2-core CPU (8 minutes for seeds 0-4).
 
     python bench/accuracy.py                # seeds 0-4
     python bench/accuracy.py --seeds 0 1

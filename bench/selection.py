@@ -28,7 +28,7 @@ change gets right that the features before it got wrong, and the reverse,
 with the exact two-sided sign test of that difference.
 
 Prints one Markdown table per stage, with fold means, and the choices. Needs
-``KYMATIO_DATASETS`` to hold FSDD; takes about 7 minutes on a 2-core CPU.
+``KYMATIO_DATASETS`` to hold FSDD; takes about 12 minutes on a 2-core CPU.
 
     python bench/selection.py
     python bench/selection.py --threads 1   # torch's CPU threads

@@ -22,7 +22,7 @@ of that speaker's recordings without their labels: at test time they need a
 batch of unlabelled recordings of the new voice.
 
 The last line reads ``speaker_independent_accuracy=… (the example)``. Needs
-``KYMATIO_DATASETS`` to hold FSDD; takes about 11 minutes on a 2-core CPU.
+``KYMATIO_DATASETS`` to hold FSDD; takes about 13 minutes on a 2-core CPU.
 
     python bench/speakers.py
     python bench/speakers.py --threads 1   # torch's CPU threads
