@@ -169,9 +169,10 @@ def test_a_failing_example_breaks_the_build(tmp_path):
     datasets = tmp_path / "datasets"
     make_fsdd(datasets)
     source = (ROOT / f"{EXAMPLE}.py").read_text()
+    marker = "# %%\n# A voice it has never heard\n"
     broken = source.replace(
-        "# %%\n# Evaluation\n",
-        "# %%\nraise RuntimeError('deliberately broken')\n\n# %%\n# Evaluation\n",
+        marker,
+        "# %%\nraise RuntimeError('deliberately broken')\n\n" + marker,
         1,
     )
     assert broken != source

@@ -160,7 +160,7 @@ def test_the_transform_figure_shows_what_its_text_says(real_run):
     assert (round(float(start), 2), round(float(stop), 2)) == (0.36, 0.66)
     # "the first order shows it from about 0.2 s to 0.8 s": the frames
     # where some band rises clear (by 1) of the floor log(log_eps).
-    S, first = real_run["S"], real_run["first"]
+    S, first = real_run["S0"], real_run["first"]
     floor = np.log(real_run["log_eps"])
     lit = np.nonzero((S[first] > floor + 1).any(0).numpy())[0]
     times = real_run["times"]
