@@ -16,7 +16,7 @@ about 1.5 minutes per seed on a 2-core CPU (8 minutes for seeds 0-4).
 import argparse
 import statistics
 
-from runner import run_in_fresh_process
+from runner import run_in_fresh_process, thread_argument
 
 
 def accuracy_table(seeds, device=None, threads=None):
@@ -55,6 +55,6 @@ if __name__ == "__main__":
         "--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4]
     )
     parser.add_argument("--device", choices=["cpu", "cuda"])
-    parser.add_argument("--threads", type=int, help="torch's CPU threads")
+    thread_argument(parser)  # applied in each fresh process, not here
     args = parser.parse_args()
     accuracy_table(args.seeds, args.device, args.threads)

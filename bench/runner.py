@@ -170,6 +170,21 @@ def run_in_fresh_process(features_path=None, threads=None, **parameters):
         return json.loads(result_path.read_text())
 
 
+def thread_argument(parser):
+    """Add ``--threads N`` to a benchmark's command line; return a function
+    that sets torch's CPU threads from the parsed arguments (if given)."""
+    parser.add_argument("--threads", type=int, help="torch's CPU threads")
+
+    def apply(args):
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        return args.threads
+
+    return apply
+
+
 def _child(request):
     if request.get("threads"):
         import torch
@@ -181,7 +196,7 @@ def _child(request):
     if "features" in request:
         import numpy as np
 
-        np.save(request["features"], result["log_scattering"].cpu().numpy())
+        np.save(request["features"], result["log_scattering"].numpy())
     summary = {
         **result.accuracies(),
         "example_s": example_s,
@@ -190,7 +205,6 @@ def _child(request):
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         / 1024,
         "device": str(result["device"]),
-        "new_voice": result["new_voice"],
     }
     Path(request["result"]).write_text(json.dumps(summary))
 

@@ -41,7 +41,7 @@ import time
 import torch
 from scipy.stats import binomtest
 
-from runner import predict, run
+from runner import predict, run, thread_argument
 
 UNTIL = "What each part buys"  # the first text cell after ``train``
 POOLINGS = {
@@ -280,8 +280,5 @@ def main():
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, help="torch's CPU threads")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    thread_argument(parser)(parser.parse_args())
     main()

@@ -35,7 +35,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from runner import run, score
+from runner import run, score, thread_argument
 
 EXAMPLE = "the example: pooled + means over each half, over the word's frames"
 
@@ -84,9 +84,8 @@ def main():
     S = result["log_scattering"]
     names = sorted(set(result["speaker"]))
     speakers = torch.tensor([names.index(s) for s in result["speaker"]])
-    labels = result["y_all"].cpu()
+    labels = result["y_all"]
     first_order = torch.from_numpy(result["first"])
-    speakers_on_device = speakers.to(S.device)
 
     variants = {
         "time average": own["orders 1 and 2, time average"],
@@ -106,7 +105,7 @@ def main():
     ]
     for name in per_speaker:
         variants[f"{name}, per speaker (needs the speaker's recordings)"] = (
-            per_speaker_standardized(variants[name], speakers_on_device)
+            per_speaker_standardized(variants[name], speakers)
         )
     print(f"scattering and variants: {time.perf_counter() - started:.0f} s")
 
@@ -167,8 +166,5 @@ def main():
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, help="torch's CPU threads")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    thread_argument(parser)(parser.parse_args())
     main()
