@@ -53,13 +53,30 @@ class Run:
 
     def accuracies(self):
         """Test accuracy of each feature set the example compares, by name,
-        and the train and test accuracy of its final model."""
-        ladder = {name: test[1] for name, (*_, test) in self["ladder"].items()}
-        return {
-            "ladder": ladder,
-            "train": self["train_acc"],
-            "test": self["test_acc"],
+        and the train and test accuracy of its final pipeline; for a run
+        that got that far, each pipeline's test accuracy at each noise level
+        and the mean over held-out speakers."""
+        ladder = {
+            name: fit.test.accuracy for name, fit in self["ladder"].items()
         }
+        found = {
+            "ladder": ladder,
+            "train": self["final"].train.accuracy,
+            "test": self["final"].test.accuracy,
+        }
+        if "models" in self.namespace:
+            found["noise"] = {
+                name: {
+                    level: self["evaluate"](
+                        fit.model, self["pool"](S), self["y_test"]
+                    ).accuracy
+                    for level, S in self["tests"].items()
+                }
+                for name, fit in self["models"].items()
+            }
+        if "new_voice" in self.namespace:
+            found["new_voice"] = dict(self["new_voice"])
+        return found
 
 
 def run(until=None, *, quiet=True, **parameters):
@@ -99,6 +116,18 @@ def run(until=None, *, quiet=True, **parameters):
     return Run(namespace, out.getvalue(), seconds)
 
 
+def define(result, name):
+    """Define the example's function ``name`` in a :class:`Run` that stopped
+    before the cell that holds it, without running the rest of that cell."""
+    import ast
+
+    tree = ast.parse(EXAMPLE.read_text(), str(EXAMPLE))
+    [node] = [n for n in tree.body if getattr(n, "name", None) == name]
+    module = ast.Module(body=[node], type_ignores=[])
+    exec(compile(module, str(EXAMPLE), "exec"), result.namespace)
+    return result[name]
+
+
 def predict(result, features, labels, held_out, weight_decay=0.0, **settings):
     """Predictions of the example's classifier for ``features[held_out]``.
 
@@ -121,10 +150,8 @@ def predict(result, features, labels, held_out, weight_decay=0.0, **settings):
                 adam, weight_decay=weight_decay
             )
         with contextlib.redirect_stdout(io.StringIO()):
-            *_, (_, _, predicted) = namespace["fit"](
-                features, labels, held_out
-            )
-        return predicted
+            fitted = namespace["fit"](features, labels, held_out)
+        return fitted.test.predicted
     finally:
         namespace.update(saved)
         torch.optim.Adam = adam
@@ -196,11 +223,11 @@ def _child(request):
     if "features" in request:
         import numpy as np
 
-        np.save(request["features"], result["log_scattering"].numpy())
+        np.save(request["features"], result["S_all"].numpy())
     summary = {
         **result.accuracies(),
         "example_s": example_s,
-        "scattering_s": result.seconds["log_scattering"],
+        "scattering_s": result.seconds["S_all"],
         # Linux reports kilobytes.
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         / 1024,

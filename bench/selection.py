@@ -20,15 +20,24 @@ shared runner) and every model is trained with its own ``train`` function.
    word hold the zero padding at the floor log(log_eps) and the filters'
    tails, so over all frames the statistics also measure the word's length.
    A variant replaces all frames only if it gains ``MARGIN`` or more.
-4. With the adopted features: learning rate x epochs x Adam's weight decay.
-   A setting replaces the example's own only if it gains ``MARGIN`` or more.
+4. With the adopted features: learning rate x epochs x Adam's weight decay,
+   at the example's batch size. A setting replaces the example's own only
+   if it gains ``MARGIN`` or more.
+5. The log and the average over time in either order, for the time average
+   of orders 1 and 2: the example's average of the log-scattering over the
+   32 frames, or the log of the average scattering, which is what kymatio
+   computes itself when its ``T`` spans the whole window.
+
+The choices that concern recordings as users make them (the loader's
+window, the halves of the word, the altered training copies, the batch
+size) are made in ``bench/robustness.py --validation``.
 
 For each adopted change it also prints how many validation recordings the
 change gets right that the features before it got wrong, and the reverse,
 with the exact two-sided sign test of that difference.
 
 Prints one Markdown table per stage, with fold means, and the choices. Needs
-``KYMATIO_DATASETS`` to hold FSDD; takes about 12 minutes on a 2-core CPU.
+``KYMATIO_DATASETS`` to hold FSDD; takes about 10 minutes on a 2-core CPU.
 
     python bench/selection.py
     python bench/selection.py --threads 1   # torch's CPU threads
@@ -43,7 +52,7 @@ from scipy.stats import binomtest
 
 from runner import predict, run, thread_argument
 
-UNTIL = "What each part buys"  # the first text cell after ``train``
+UNTIL = "The same classifier trains on each set"  # after ``pool``
 POOLINGS = {
     "mean": ("mean",),
     "mean+std": ("mean", "std"),
@@ -120,11 +129,18 @@ def statistic(S, name, first_order):
     }[name]()
 
 
-def features(result, statistics_, orders=(1, 2), word_margin=None):
+def with_eps(S, eps, base=1e-6):
+    """log(S + eps) from the example's log(S + base)."""
+    return (S.exp() - base).clamp_min(0).add(eps).log()
+
+
+def features(result, statistics_, orders=(1, 2), word_margin=None, eps=1e-6):
     """The chosen statistics of the example's log-scattering, side by side:
     of orders 1 and 2, or of order 1 alone with ``orders=(1,)``; over all
     frames, or over the word's frames with ``word_margin``."""
-    S, first = result["log_scattering"], torch.from_numpy(result["first"])
+    S, first = result["S_all"], torch.from_numpy(result["first"])
+    if eps != result["log_eps"]:
+        S = with_eps(S, eps, result["log_eps"])
     if word_margin is not None:
         frames = word_frames(S, first, word_margin)
         return torch.cat(
@@ -179,7 +195,7 @@ def table_row(name, scores):
 
 def main():
     started = time.perf_counter()
-    runs = {eps: run(until=UNTIL, log_eps=eps) for eps in LOG_EPS}
+    result = run(until=UNTIL)
     n_validation = sum(hi - lo for lo, hi in FOLDS) * 60  # 10 digits x 6
 
     def gain(new, old):
@@ -195,8 +211,8 @@ def main():
     stage1 = {}
     for orders in ((1,), (1, 2)):
         for name, statistics_ in POOLINGS.items():
-            for eps, result in runs.items():
-                f = features(result, statistics_, orders)
+            for eps in LOG_EPS:
+                f = features(result, statistics_, orders, eps=eps)
                 stage1[name, orders, eps] = cross_validate(result, f)
             label = name + (", order 1 only" if orders == (1,) else "")
             scores = [stage1[name, orders, eps] for eps in LOG_EPS]
@@ -205,7 +221,7 @@ def main():
     best = stage1[best_pooling, orders, eps]
     print(f"best: {best_pooling}, orders {orders}, log_eps {eps:g}\n")
 
-    result = runs[eps]
+    assert eps == result["log_eps"], "stage 2 on the example's log_eps"
     print(f"Stage 2: {best_pooling} and one more statistic, log_eps {eps:g}")
     print(f"| added | accuracy | gain over {best_pooling} (recordings) |")
     print("|---|---:|---:|")
@@ -247,7 +263,10 @@ def main():
         margin, chosen = None, features(result, statistics_, orders)
         print(f"adopted: all frames (no variant gains {MARGIN} recordings)\n")
 
-    print(f"Stage 4: training settings, log_eps {eps:g}")
+    chosen = result["pool"](result["S_all"])  # the example's own features
+    print(
+        f"Stage 4: training settings, the example's features, log_eps {eps:g}"
+    )
     print("| learning rate | epochs | weight decay | accuracy |")
     print("|---:|---:|---:|---:|")
     stage4 = {}
@@ -274,6 +293,20 @@ def main():
         f" learning_rate={lr:g} n_epochs={epochs} weight_decay={wd:g}"
         f" validation_accuracy={stage4[lr, epochs, wd]:.4f}"
     )
+
+    print("\nStage 5: the time average of orders 1 and 2, log first or last")
+    print("| features | accuracy |")
+    print("|---|---:|")
+    S, eps = result["S_all"], result["log_eps"]
+    scattering = (S.exp() - eps).clamp_min(0)  # S, from log(S + eps)
+    orders = {
+        "average of the log (the example)": S.mean(-1),
+        "log of the average (kymatio's T over the window)": scattering.mean(-1)
+        .add(eps)
+        .log(),
+    }
+    for name, f in orders.items():
+        print(f"| {name} | {cross_validate(result, f):.4f} |", flush=True)
     print(f"threads={torch.get_num_threads()}")
     print(f"took {time.perf_counter() - started:.0f} s")
 

@@ -91,16 +91,21 @@ def compare(repeat):
 
 
 def seconds_to_run(script):
-    """Wall-clock seconds of ``python script`` in a fresh process."""
+    """Wall-clock seconds and peak resident memory (MB) of ``python script``
+    in a fresh process."""
     started = time.perf_counter()
-    subprocess.run(
+    child = subprocess.Popen(
         [sys.executable, str(script)],
         env={**os.environ, "MPLBACKEND": "Agg"},
         cwd=script.parent,
-        check=True,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    return time.perf_counter() - started
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        sys.exit(f"{script} failed:\n{child.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024  # Linux reports kilobytes
 
 
 def against(revision, repeat):
@@ -114,20 +119,26 @@ def against(revision, repeat):
         text=True,
     ).stdout
     times = {revision: [], "working tree": []}
+    memory = {revision: [], "working tree": []}
     with tempfile.TemporaryDirectory() as tmp:
         earlier = Path(tmp) / EXAMPLE.name
         earlier.write_text(source)
         for i in range(repeat):
             for name, script in zip(times, (earlier, EXAMPLE), strict=True):
-                times[name].append(seconds_to_run(script))
+                seconds, peak = seconds_to_run(script)
+                times[name].append(seconds)
+                memory[name].append(peak)
                 print(
-                    f"run {i + 1} {name}: {times[name][-1]:.1f} s", flush=True
+                    f"run {i + 1} {name}: {seconds:.1f} s, peak RSS {peak:.0f} MB",
+                    flush=True,
                 )
     before, now = (statistics.median(t) for t in times.values())
     print(
         f"\nmedians of {repeat}: {revision} {before:.1f} s, working tree {now:.1f} s"
     )
     print(f"example_time_ratio={now / before:.2f} (working tree / {revision})")
+    peak = max(memory["working tree"])
+    print(f"peak_rss_mb={peak:.0f} (working tree, the largest of {repeat})")
 
 
 if __name__ == "__main__":

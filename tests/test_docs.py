@@ -20,6 +20,9 @@ from sphinx_gallery.utils import scale_image
 
 from conftest import ROOT, make_fsdd
 
+# Each build runs the example: the second tier (``python -m pytest -m slow``).
+pytestmark = pytest.mark.slow
+
 EXAMPLE = "plot_classif_torch"
 # The transform, the digits, the feature sets, the confusion matrix.
 FIGURES = (1, 2, 3, 4)

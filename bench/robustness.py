@@ -1,0 +1,428 @@
+"""Accuracy on recordings as users make them, and the choice of the remedy.
+
+A user's recording differs from FSDD's test takes: a room's noise, silence
+around the word, clipping, hum, another level. Each condition alters the
+samples of a recording as ``read`` returns them (16-bit units), before
+``window`` or anything of the example's sees them, and rounds the result to
+16 bits as a recorder would write it. The example's own functions (through
+the shared runner) then turn the altered recordings into features.
+
+Methods, each trained on clean recordings (and, for the last, their noisy
+copies) exactly as the example trains:
+
+- ``d3367c9``: the example before this bench existed: the take centred in
+  the window and cut at its end, statistics over the word's frames with the
+  means over the window's halves, mini-batches of 32, clean training only;
+- ``clean training``: the example's loader and features, clean training
+  (the example's "+ statistics over the word");
+- ``the example``: the same with the noisy training copies (its final
+  pipeline).
+
+Default: the test table. FSDD's official split: the 300 test takes (0-4) are
+altered, training is untouched. Noise conditions are drawn with ``--seeds``
+noise seeds; each cell is their mean, and the spread (max - min over seeds)
+is printed below the table. The table ends with the clean official split,
+the leave-one-speaker-out mean, and ``worst_condition=<name> accuracy=<a>``
+for the example.
+
+``--validation``: the choice of the remedy, on the training takes only.
+Three folds hold out takes 5-9, 10-14 and 15-19 in turn and train on the
+other training takes; the held-out takes are altered under a few
+conditions. A candidate replaces the one before it only if its mean over
+the conditions gains at least 5 of the 900 validation recordings.
+
+Needs ``KYMATIO_DATASETS`` to hold FSDD. About 30 minutes each on a 2-core
+CPU.
+
+    python bench/robustness.py
+    python bench/robustness.py --validation
+"""
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from runner import run
+
+SECOND = 8000  # samples
+EXAMPLE = "the example"
+
+
+def quantize(x):
+    """What a 16-bit recorder writes."""
+    return np.clip(np.round(x), -32768, 32767)
+
+
+def clip(x, fraction):
+    top = fraction * np.abs(x).max()
+    return np.clip(x, -top, top)
+
+
+def hum(x, snr, hz=50.0):
+    tone = np.sin(2 * np.pi * hz * np.arange(len(x)) / SECOND)
+    return x + tone * np.sqrt(2 * np.mean(x**2) / 10 ** (snr / 10))
+
+
+def conditions(add_noise):
+    """Name: (alteration of samples and a NumPy generator, uses noise).
+    ``add_noise`` is the example's; ``pad=0`` puts the noise over the take
+    alone, as on a file trimmed to the word."""
+
+    def noise(snr, exponent, pad=0):
+        return (
+            lambda x, rng: add_noise(x, snr, rng, exponent, pad=pad),
+            True,
+        )
+
+    def plain(f):
+        return (lambda x, rng: f(x), False)
+
+    return {
+        "clean": plain(lambda x: x),
+        "white noise, 30 dB": noise(30, 0),
+        "white noise, 20 dB": noise(20, 0),
+        "white noise, 10 dB": noise(10, 0),
+        "pink noise, 20 dB": noise(20, 1),
+        "pink noise, 10 dB": noise(10, 1),
+        "brown noise, 20 dB": noise(20, 2),
+        "white noise, 20 dB, 0.5 s of it each side": noise(20, 0, SECOND // 2),
+        "0.1 s of silence before": plain(
+            lambda x: np.pad(x, (SECOND // 10, 0))
+        ),
+        "0.5 s of silence before": plain(
+            lambda x: np.pad(x, (SECOND // 2, 0))
+        ),
+        "0.1 s of silence after": plain(
+            lambda x: np.pad(x, (0, SECOND // 10))
+        ),
+        "0.5 s of silence after": plain(lambda x: np.pad(x, (0, SECOND // 2))),
+        "clipped at 50 % of the peak": plain(lambda x: clip(x, 0.5)),
+        "clipped at 30 % of the peak": plain(lambda x: clip(x, 0.3)),
+        "clipped at 10 % of the peak": plain(lambda x: clip(x, 0.1)),
+        "50 Hz hum, 20 dB below": plain(lambda x: hum(x, 20)),
+        "quieter: 40 dB down": plain(lambda x: x / 100),
+        "louder: 12 dB up, clipped at 16 bits": plain(lambda x: 4 * x),
+    }
+
+
+VALIDATION_CONDITIONS = (
+    "clean",
+    "white noise, 20 dB, 0.5 s of it each side",
+    "white noise, 10 dB",
+    "pink noise, 20 dB",
+    "0.5 s of silence before",
+    "clipped at 30 % of the peak",
+)
+
+
+# The example at d3367c9, for the "before" column: its loader and features.
+def old_window(x, n_samples):
+    x = x / (np.abs(x).max() or 1)
+    x = torch.from_numpy(x)[:n_samples]
+    start = (n_samples - len(x)) // 2
+    return torch.nn.functional.pad(x, (start, n_samples - len(x) - start))
+
+
+def old_features(S, first):
+    energy = S[:, first].mean(1)
+    word = (energy >= energy.amax(1, keepdim=True) - 4)[:, None].float()
+    mean = (S * word).sum(-1) / word.sum(-1)
+    spread = ((S - mean[..., None]) ** 2 * word).sum(-1) / (
+        word.sum(-1) - 1
+    ).clamp_min(1)
+    peak = S.masked_fill(word == 0, S.min()).amax(-1)
+    parts = zip(S.chunk(2, -1), word.chunk(2, -1), strict=True)
+    halves = [(h * w).sum(-1) / w.sum(-1).clamp_min(1) for h, w in parts]
+    return torch.cat([mean, spread.sqrt(), peak, *halves], 1)
+
+
+class Pipelines:
+    """The example's functions and its recordings, and ways to featurize
+    altered recordings under each loader."""
+
+    def __init__(self, result):
+        self.r = result
+        self.n_samples = result["n_samples"]
+        self.first = torch.from_numpy(result["first"])
+
+    def scatter(self, signals, loader):
+        if loader == "old":
+            x = [old_window(s, self.n_samples) for s in signals]
+        else:
+            x = [self.r["window"](s) for s in signals]
+        return self.r["log_scattering"](torch.stack(x).float())
+
+    def altered(self, rows, condition, seed, loader):
+        alter, _ = condition
+        rng = np.random.default_rng(seed)
+        recordings = self.r["recordings"]
+        signals = [quantize(alter(recordings[i], rng)) for i in rows]
+        return self.scatter(signals, loader)
+
+
+def with_eps(S, eps, base=1e-6):
+    """log(S + eps) from log(S + base)."""
+    return (S.exp() - base).clamp_min(0).add(eps).log()
+
+
+def fit_with(result, settings, *args):
+    """The example's ``fit`` with some of its parameters replaced."""
+    saved = {name: result[name] for name in settings}
+    try:
+        result.namespace.update(settings)
+        return result["fit"](*args)
+    finally:
+        result.namespace.update(saved)
+
+
+def test_table(seeds):
+    started = time.perf_counter()
+    r = run(until="Where it errs")
+    p = Pipelines(r)
+    y, in_test, first = r["y_all"], r["in_test"], p.first
+    pool, evaluate = r["pool"], r["evaluate"]
+    rows = np.flatnonzero(in_test.numpy())
+    S_old = p.scatter(r["recordings"], "old")
+    old = fit_with(
+        r, {"batch_size": 32}, old_features(S_old, first), y, in_test
+    )
+    clean = r["ladder"]["+ statistics over the word"]
+    models = {
+        "d3367c9": (old.model, "old", lambda S: old_features(S, first)),
+        "clean training": (clean.model, "new", pool),
+        EXAMPLE: (r["final"].model, "new", pool),
+    }
+    print(
+        f"example run and d3367c9's features: {time.perf_counter() - started:.0f} s"
+    )
+    table, spread = {}, {}
+    for name, condition in conditions(r["add_noise"]).items():
+        runs = seeds if condition[1] else seeds[:1]
+        scores = {m: [] for m in models}
+        for seed in runs:
+            features = {}
+            for loader in ("old", "new"):
+                features[loader] = p.altered(rows, condition, seed, loader)
+            for m, (model, loader, f) in models.items():
+                acc = evaluate(model, f(features[loader]), y[in_test]).accuracy
+                scores[m].append(acc)
+        table[name] = {m: statistics.mean(s) for m, s in scores.items()}
+        spread[name] = {m: max(s) - min(s) for m, s in scores.items()}
+        row = " | ".join(f"{a:.3f}" for a in table[name].values())
+        print(f"| {name} | {row} |", flush=True)
+
+    print("\nTest takes (0-4) altered, training untouched; noise: mean over")
+    print(f"{len(seeds)} noise seeds {list(seeds)}, one draw otherwise.")
+    print("| condition | " + " | ".join(models) + " |")
+    print("|---|" + "---:|" * len(models))
+    for name, accs in table.items():
+        print(
+            f"| {name} | "
+            + " | ".join(f"{a:.3f}" for a in accs.values())
+            + " |"
+        )
+    print("\nSpread over noise seeds (max - min), in test recordings of 300:")
+    for name, s in spread.items():
+        if conditions(r["add_noise"])[name][1]:
+            print(
+                f"{name}: "
+                + ", ".join(f"{m} {round(300 * v)}" for m, v in s.items())
+            )
+
+    # The new-voice mean of each method: each speaker held out in turn.
+    speakers = np.unique(r["speaker"])
+    held = [torch.from_numpy(r["speaker"] == s) for s in speakers]
+    S_all = r["S_all"]
+    voice = {
+        "d3367c9": [
+            fit_with(
+                r, {"batch_size": 32}, old_features(S_old, first), y, h
+            ).test.accuracy
+            for h in held
+        ],
+        "clean training": [
+            r["fit"](pool(S_all), y, h).test.accuracy for h in held
+        ],
+        EXAMPLE: [f.test.accuracy for f in r["new_voice"].values()],
+    }
+    print(
+        "\n| method | official split, clean | new voice, mean of 6 | speakers |"
+    )
+    print("|---|---:|---:|---|")
+    for m in models:
+        each = ", ".join(f"{a:.3f}" for a in voice[m])
+        print(
+            f"| {m} | {table['clean'][m]:.3f} | "
+            f"{statistics.mean(voice[m]):.3f} | {each} |"
+        )
+    worst = min(table, key=lambda n: table[n][EXAMPLE])
+    print(f"worst_condition={worst!r} accuracy={table[worst][EXAMPLE]:.3f}")
+    print(
+        f"new_voice_mean={statistics.mean(voice[EXAMPLE]):.4f} (the example)"
+    )
+    print(f"took {time.perf_counter() - started:.0f} s")
+
+
+FOLDS = ((5, 10), (10, 15), (15, 20))
+MARGIN = 5  # of 900 validation recordings
+
+
+def cached(cache, key, compute):
+    """``compute()``, or what an earlier call saved under ``key``."""
+    if cache is None:
+        return compute()
+    path = cache / f"{key}.pt"
+    if not path.exists():
+        torch.save(compute(), path)
+    return torch.load(path)
+
+
+def noise_only_copy(add_noise, snr_range, n_samples):
+    """The training copy before clipping joined it: noise alone."""
+
+    def copy(x, rng):
+        snr, exponent = rng.uniform(*snr_range), rng.uniform(0, 2)
+        return add_noise(x, snr, rng, exponent, rng.integers(n_samples // 2))
+
+    return copy
+
+
+def validation(cache=None):
+    from runner import define
+
+    started = time.perf_counter()
+    r = run(until="Training on altered copies")
+    define(r, "altered_copy")
+    p = Pipelines(r)
+    y, first, pool = r["y_all"], p.first, r["pool"]
+    takes = r["take"].astype(int)
+    training = takes >= 5
+    rows = np.flatnonzero((takes >= 5) & (takes < 20))
+    fold = np.full(len(takes), -1)
+    for k, (lo, hi) in enumerate(FOLDS):
+        fold[(takes >= lo) & (takes < hi)] = k
+    S = {
+        "new": r["S_all"],
+        "old": cached(
+            cache, "old-all", lambda: p.scatter(r["recordings"], "old")
+        ),
+    }
+
+    def copies_of(make, key):
+        def compute():
+            rng = np.random.default_rng(1)
+            signals = [make(x, rng) for x in r["recordings"]]
+            return p.scatter(signals, "new")
+
+        return cached(cache, key, compute)
+
+    copies = {
+        "noise": copies_of(
+            noise_only_copy(r["add_noise"], r["snr_range"], p.n_samples),
+            "copies-noise",
+        ),
+        "altered": copies_of(r["altered_copy"], "copies-altered"),
+    }
+    all_conditions = conditions(r["add_noise"])
+    altered = {}  # (condition, loader): features of rows
+    for i, name in enumerate(VALIDATION_CONDITIONS):
+        for loader in ("new", "old"):
+            if name == "clean":
+                altered[name, loader] = S[loader][rows]
+            else:
+                altered[name, loader] = cached(
+                    cache,
+                    f"validation-{loader}-{i}",
+                    lambda name=name, loader=loader, i=i: p.altered(
+                        rows, all_conditions[name], 1000 + i, loader
+                    ),
+                )
+    print(f"scattering: {time.perf_counter() - started:.0f} s", flush=True)
+
+    half = np.random.default_rng(1).random(len(takes)) < 0.5
+    new = dict(loader="new", features=pool, copies=None, settings={})
+    old = dict(new, features=lambda S: old_features(S, first))
+    candidates = {
+        "d3367c9: take centred, window halves, batch 32": dict(
+            old, loader="old", settings={"batch_size": 32}
+        ),
+        "energy-centred window, window halves, batch 32": dict(
+            old, settings={"batch_size": 32}
+        ),
+        "energy-centred window, word halves, batch 32": dict(
+            new, settings={"batch_size": 32}
+        ),
+        "energy-centred window, word halves, batch 128": new,
+        "clean training, log_eps 1e-3": dict(new, eps=1e-3),
+        "+ noisy copies of every recording": dict(new, copies="noise"),
+        "+ noisy copies of half the recordings": dict(
+            new, copies="noise", half=True
+        ),
+        "+ noisy copies of every recording, log_eps 1e-3": dict(
+            new, copies="noise", eps=1e-3
+        ),
+        "+ clipped noisy copies (the example's)": dict(new, copies="altered"),
+        "+ clipped noisy copies, log_eps 1e-4": dict(
+            new, copies="altered", eps=1e-4
+        ),
+        "+ clipped noisy copies, log_eps 1e-3": dict(
+            new, copies="altered", eps=1e-3
+        ),
+        "+ clipped noisy copies, batch 32": dict(
+            new, copies="altered", settings={"batch_size": 32}
+        ),
+    }
+    print("| candidate | " + " | ".join(VALIDATION_CONDITIONS) + " | mean |")
+    print("|---|" + "---:|" * (len(VALIDATION_CONDITIONS) + 1))
+    means = {}
+    for name, c in candidates.items():
+        eps = c.get("eps", 1e-6)
+        f = c["features"]
+        base = f(with_eps(S[c["loader"]], eps))
+        extra = None
+        if c["copies"] is not None:
+            extra = f(with_eps(copies[c["copies"]], eps))
+        right = {k: [] for k in VALIDATION_CONDITIONS}
+        for k in range(len(FOLDS)):
+            train_rows = training & (fold != k)
+            X, labels = base[train_rows], y[train_rows]
+            if extra is not None:
+                kept = train_rows & half if c.get("half") else train_rows
+                X = torch.cat([X, extra[kept]])
+                labels = torch.cat([labels, y[kept]])
+            held = torch.zeros(len(X), dtype=torch.bool)
+            model = fit_with(r, c["settings"], X, labels, held).model
+            in_fold = torch.from_numpy(fold[rows] == k)
+            for cond in VALIDATION_CONDITIONS:
+                X_val = f(with_eps(altered[cond, c["loader"]], eps))[in_fold]
+                scores = r["evaluate"](model, X_val, y[rows][in_fold])
+                right[cond].append(scores.predicted == y[rows][in_fold])
+        accs = [torch.cat(v).float().mean().item() for v in right.values()]
+        means[name] = statistics.mean(accs)
+        row = " | ".join(f"{a:.4f}" for a in accs)
+        print(f"| {name} | {row} | {means[name]:.4f} |", flush=True)
+    print(
+        f"\nA candidate beats another when its mean gains at least {MARGIN}"
+        f" of the 900 validation recordings ({MARGIN / 900:.4f})."
+    )
+    print(f"took {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--validation", action="store_true")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--cache", type=Path, help="keep scattered recordings here"
+    )
+    args = parser.parse_args()
+    if args.cache:
+        args.cache.mkdir(parents=True, exist_ok=True)
+    if args.validation:
+        validation(args.cache)
+    else:
+        test_table(args.seeds)
