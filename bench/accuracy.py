@@ -17,7 +17,9 @@ a 2-core CPU.
 """
 
 import argparse
+import json
 import statistics
+from pathlib import Path
 
 from runner import run_in_fresh_process, thread_argument
 
@@ -74,6 +76,11 @@ if __name__ == "__main__":
         "--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4]
     )
     parser.add_argument("--device", choices=["cpu", "cuda"])
+    parser.add_argument(
+        "--save", metavar="PATH", help="write each seed's results as JSON"
+    )
     thread_argument(parser)  # applied in each fresh process, not here
     args = parser.parse_args()
-    accuracy_table(args.seeds, args.device, args.threads)
+    rows = accuracy_table(args.seeds, args.device, args.threads)
+    if args.save:
+        Path(args.save).write_text(json.dumps(rows, indent=1))

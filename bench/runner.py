@@ -232,6 +232,7 @@ def _child(request):
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         / 1024,
         "device": str(result["device"]),
+        "output": result.output,  # what the example printed
     }
     Path(request["result"]).write_text(json.dumps(summary))
 

@@ -294,7 +294,15 @@ def main():
         f" validation_accuracy={stage4[lr, epochs, wd]:.4f}"
     )
 
-    print("\nStage 5: the time average of orders 1 and 2, log first or last")
+    print()
+    log_order(result)
+    print(f"threads={torch.get_num_threads()}")
+    print(f"took {time.perf_counter() - started:.0f} s")
+
+
+def log_order(result):
+    """Stage 5 alone: the log and the time average in either order."""
+    print("Stage 5: the time average of orders 1 and 2, log first or last")
     print("| features | accuracy |")
     print("|---|---:|")
     S, eps = result["S_all"], result["log_eps"]
@@ -307,11 +315,17 @@ def main():
     }
     for name, f in orders.items():
         print(f"| {name} | {cross_validate(result, f):.4f} |", flush=True)
-    print(f"threads={torch.get_num_threads()}")
-    print(f"took {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    thread_argument(parser)(parser.parse_args())
-    main()
+    parser.add_argument(
+        "--stage-5-only", action="store_true", help="only the log's order"
+    )
+    apply_threads = thread_argument(parser)
+    args = parser.parse_args()
+    apply_threads(args)
+    if args.stage_5_only:
+        log_order(run(until=UNTIL))
+    else:
+        main()

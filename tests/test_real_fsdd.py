@@ -57,7 +57,10 @@ def printed_table(result):
         re.M,
     )
     levels = list(result["tests"])
-    return {name: dict(zip(levels, map(float, a))) for name, *a in rows}
+    return {
+        name: dict(zip(levels, map(float, a), strict=True))
+        for name, *a in rows
+    }
 
 
 def test_the_official_split_and_its_final_accuracy(real_run):
@@ -68,8 +71,12 @@ def test_the_official_split_and_its_final_accuracy(real_run):
 
 def test_the_counts_of_the_ladder_the_text_quotes(real_run):
     # "... 36, 11 and 2 of the 300 test takes wrong ..."
-    counts = re.findall(r"^.+: (\d+) of 300 test takes wrong$", real_run.output, re.M)
-    text = section("plot_classif_torch.py", "What each part buys", "A room's noise")
+    counts = re.findall(
+        r"^.+: (\d+) of 300 test takes wrong$", real_run.output, re.M
+    )
+    text = section(
+        "plot_classif_torch.py", "What each part buys", "A room's noise"
+    )
     quoted = re.search(r"(\d+), (\d+) and (\d+) of the 300 test takes", text)
     assert quoted, "the text does not quote the ladder's counts"
     assert list(quoted.groups()) == counts
@@ -79,7 +86,9 @@ def test_the_accuracies_the_noise_text_quotes(real_run):
     # Every percentage in the text about noise is one the run printed.
     table = printed_table(real_run)
     values = {f"{100 * a:.1f}" for row in table.values() for a in row.values()}
-    text = section("plot_classif_torch.py", "Training on altered copies", "Evaluation")
+    text = section(
+        "plot_classif_torch.py", "Training on altered copies", "Evaluation"
+    )
     quoted = re.findall(r"(\d+\.\d) %", text)
     assert quoted, "the text quotes no accuracy"
     for q in quoted:
@@ -99,7 +108,9 @@ def test_what_noise_does_to_the_coefficients(real_run):
 
 
 def test_the_transform_text_holds_for_the_first_recording(real_run):
-    text = section("plot_classif_torch.py", "What a recording looks like", "How the")
+    text = section(
+        "plot_classif_torch.py", "What a recording looks like", "How the"
+    )
     # "199 Hz wide at half height": kymatio's filter bank.
     meta = real_run["scattering"].meta()
     sigma = meta["sigma"][meta["order"] > 0, 0] * 8000
@@ -113,9 +124,7 @@ def test_the_transform_text_holds_for_the_first_recording(real_run):
     assert "standard deviation of about 50 ms" in text
     assert abs(sigma_t / 8000 - 0.050) < 0.005
     # "pitch between 107 and 170 Hz": bench/pitch.py's percentiles.
-    found = np.concatenate(
-        [pitches(x, 8000) for x in real_run["recordings"]]
-    )
+    found = np.concatenate([pitches(x, 8000) for x in real_run["recordings"]])
     low, high = np.percentile(found, [10, 90])
     assert f"between {low:.0f} and {high:.0f} Hz" in text
     # "largest at its two fastest rates, 175 and 350 Hz": over the frames
@@ -132,12 +141,18 @@ def test_the_confusions_the_text_names(real_run):
     # "... nine as one (41), ..." in the text about the right-hand matrix:
     # each count is the figure's, and they are its largest off-diagonal
     # cells.
-    counts = real_run.figures_matrix if hasattr(real_run, "figures_matrix") else None
+    counts = (
+        real_run.figures_matrix
+        if hasattr(real_run, "figures_matrix")
+        else None
+    )
     y, predicted = real_run["y_all"].numpy(), real_run["never_heard"].numpy()
     matrix = np.zeros((10, 10), int)
     np.add.at(matrix, (y, predicted), 1)
     text = section("plot_classif_torch.py", "Where it errs", "sphinx_gallery")
-    named = re.findall(rf"({'|'.join(DIGITS)}) as ({'|'.join(DIGITS)}) \((\d+)\)", text)
+    named = re.findall(
+        rf"({'|'.join(DIGITS)}) as ({'|'.join(DIGITS)}) \((\d+)\)", text
+    )
     assert len(named) >= 2, "the text names no confusion"
     off = matrix - np.diag(np.diag(matrix))
     largest = sorted(off.ravel(), reverse=True)[: len(named)]
@@ -150,8 +165,12 @@ def test_the_confusions_the_text_names(real_run):
 def test_the_new_voice_accuracies_the_text_quotes(real_run):
     printed = real_run["new_voice"]
     mean = np.mean(list(printed.values()))
-    text = section("plot_classif_torch.py", "A voice it has never heard", "Where it errs")
-    quote = re.search(r"(\d+\.\d) % on average, from (\d+\.\d) % to (\d+\.\d) %", text)
+    text = section(
+        "plot_classif_torch.py", "A voice it has never heard", "Where it errs"
+    )
+    quote = re.search(
+        r"(\d+\.\d) % on average, from (\d+\.\d) % to (\d+\.\d) %", text
+    )
     assert quote, "the text does not quote the new-voice accuracies"
     for q, c in zip(
         map(float, quote.groups()),
