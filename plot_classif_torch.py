@@ -297,15 +297,15 @@ for name, result in ladder.items():
     print(f"{name}: {wrong} of {in_test.sum()} test takes wrong")
 
 # %%
-# The second order cuts the errors from LADDER_A to LADDER_B of the 300 test
-# takes at ``log_eps = 1e-6``, a floor that handicaps order 1 alone: at its
-# best floor, cross-validation finds the first order's errors about halved
-# instead (``python bench/selection.py``). The statistics over the word take
-# them to LADDER_C. The counts are LADDER_A, LADDER_B and LADDER_C of the 300
-# test takes wrong. A test take is not an independent draw: the 300 are
-# five takes of each digit by the six voices the model trained on, so a
-# count says how the model does on these voices, not how far it would move
-# on others; the spread over new voices, below, says that.
+# The second order cuts the errors from 50 to 11 of the 300 test takes at
+# ``log_eps = 1e-6``, a floor that handicaps the first order alone: at each
+# set's best floor, cross-validation on the training takes finds the error
+# rate cut from 9.4 % to 3.6 % (``python bench/selection.py``). The
+# statistics over the word take it to none: 50, 11 and 0 of the 300 test
+# takes wrong. The 300 are five takes of each digit by the six voices the
+# model trained on, not independent draws of voices, so a count says how it
+# does on these voices; how much a voice matters shows below, in the spread
+# over voices it has never heard.
 #
 # A room's noise
 # --------------
@@ -343,6 +343,17 @@ fig.colorbar(image, label="coefficients x frames")
 plt.show()
 
 # %%
+# Each point is one coefficient in one frame of one test take; on the
+# diagonal, noise left it as it was. The loud coefficients stay there, and
+# the quieter a coefficient, the further noise lifts it: those at the floor
+# log(``log_eps``) = -13.8 (the padding, and bands the voice leaves empty)
+# rise to the noise's level in their band, up to about -5.2 at 20 dB.
+# A classifier trained on clean takes has never seen such values. The
+# smaller ``log_eps``, the further they rise, yet a larger one hides the
+# quiet detail of clean speech: at 1e-3, cross-validation on altered
+# validation takes loses clean recordings and gains none in noise
+# (``python bench/robustness.py --validation``).
+#
 # Training on altered copies
 # --------------------------
 # Speech recognizers learn noise from examples. Half the recordings, drawn
@@ -380,6 +391,17 @@ ax.legend()
 plt.show()
 
 # %%
+# Trained on clean takes, the classifier gets every clean test take right
+# but only 71.0 %, 55.0 % and 32.0 % of them at 30, 20 and 10 dB: noise
+# puts the quiet coefficients where it never saw them. Trained on the
+# altered copies as well, it keeps 99.0 % of the clean takes and 94.3 %,
+# 89.0 % and 77.3 % in noise: its training set now holds coefficients
+# lifted as noise lifts them. What still fails is strong noise: at 10 dB
+# about one take in four is lost. Here the noise fills the whole window;
+# ``python bench/robustness.py`` also scores noise over the word alone,
+# other colours, silence, clipping, hum and level, each against the
+# example before these changes.
+#
 # Evaluation
 # ----------
 # The final pipeline on the clean training and test takes.
@@ -407,6 +429,13 @@ for s in np.unique(speaker):
 print(f"mean over speakers: {np.mean(list(new_voice.values())):.3f}")
 
 # %%
+# On a voice it has never heard, clean, the final pipeline reaches 75.4 %
+# on average, from 60.4 % to 83.8 % across the six: log-scattering is
+# stable to small shifts in time, not to another speaker's pitch and
+# formants, and six voices are few to learn them from. That spread, not a
+# count on the 300 test takes, says how far your own voice may move the
+# accuracy.
+#
 # Where it errs
 # -------------
 # Row *i*, column *j* counts recordings of digit *i* predicted as *j*: on
@@ -421,3 +450,12 @@ axes[0].set_title("new takes of known voices")
 axes[1].set_title("voices never heard")
 plt.show()
 # sphinx_gallery_thumbnail_number = -1
+
+# %%
+# On known voices, 3 of the 300 test takes are wrong, each once. On voices
+# never heard, the largest cells off the diagonal are seven as six (61),
+# three as six (56), eight as six (50) and six as eight (43). Seven and
+# three begin with a voiceless fricative, /s/ and /θ/, as six does, and
+# much of a fricative's energy lies above the 4 kHz that an 8 kHz
+# recording keeps; six and eight both close on a voiceless stop, /k/ and
+# /t/, after a front vowel.

@@ -301,7 +301,8 @@ def main():
 
 
 def log_order(result):
-    """Stage 5 alone: the log and the time average in either order."""
+    """Stage 5: the log and the time average in either order; and the two
+    time averages of the example's ladder at each ``log_eps``."""
     print("Stage 5: the time average of orders 1 and 2, log first or last")
     print("| features | accuracy |")
     print("|---|---:|")
@@ -315,6 +316,18 @@ def log_order(result):
     }
     for name, f in orders.items():
         print(f"| {name} | {cross_validate(result, f):.4f} |", flush=True)
+    print("\nThe ladder's time averages at each log_eps")
+    print(
+        "| features | " + " | ".join(f"log_eps {e:g}" for e in LOG_EPS) + " |"
+    )
+    print("|---|" + "---:|" * len(LOG_EPS))
+    for orders_ in ((1,), (1, 2)):
+        scores = [
+            cross_validate(result, features(result, ("mean",), orders_, eps=e))
+            for e in LOG_EPS
+        ]
+        label = "order 1" if orders_ == (1,) else "orders 1 and 2"
+        print(table_row(f"{label}, time average", scores), flush=True)
 
 
 if __name__ == "__main__":

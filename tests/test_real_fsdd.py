@@ -9,6 +9,7 @@ or computed, so rewording a sentence that holds no number breaks nothing.
 
 import re
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -27,6 +28,7 @@ ONE_RECORDING = 1 / 300
 # the largest difference measured between 1 and 2 threads (README.md).
 TEST_SPREAD = 1
 SPEAKER_SPREAD = 2 / 500  # the same for a held-out speaker's 500
+SEEDS = [0]  # the seeds of README.md's accuracy table
 
 
 def words(document):
@@ -35,10 +37,11 @@ def words(document):
     return " ".join(text.split())
 
 
-def section(document, start, stop):
-    """The words of ``document`` from ``start`` to ``stop``."""
+def section(document, start, stop=None):
+    """The words of ``document`` from ``start`` to ``stop`` (or the end)."""
     text = words(document)
-    return text[text.index(start) : text.index(stop, text.index(start))]
+    begin = text.index(start)
+    return text[begin : None if stop is None else text.index(stop, begin)]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,22 @@ def real_run():
     """The example on a CPU, where the numbers its text quotes were printed
     (on a GPU, floating-point differences move a recording or two)."""
     require_real_fsdd()
-    return run(device=torch.device("cpu"), scattering_batch=64)
+    plt.close("all")
+    result = run(device=torch.device("cpu"), scattering_batch=64)
+    # The figures, to look at: test-results/ is not tracked.
+    folder = ROOT / "test-results"
+    folder.mkdir(exist_ok=True)
+    for n in plt.get_fignums():
+        plt.figure(n).savefig(folder / f"real_fsdd_figure_{n}.png")
+    plt.close("all")
+    (folder / "real_fsdd_output.txt").write_text(result.output)
+    np.save(folder / "real_fsdd_never_heard.npy", result["never_heard"])
+    clean, noisy = result["tests"]["clean"], result["tests"]["20 dB"]
+    at_floor = noisy[clean < np.log(result["log_eps"]) + 0.5]
+    (folder / "real_fsdd_noise.txt").write_text(
+        f"max {at_floor.max():.2f} median {at_floor.median():.2f}\n"
+    )
+    return result
 
 
 def printed_table(result):
@@ -96,20 +114,24 @@ def test_the_accuracies_the_noise_text_quotes(real_run):
 
 
 def test_what_noise_does_to_the_coefficients(real_run):
-    # The text: noise lifts the quiet coefficients, those near the floor
-    # log(log_eps), the most, and leaves the loud ones nearly as they were.
+    # The text: noise leaves the loud coefficients nearly as they were and
+    # lifts the quiet ones, those at the floor log(log_eps) rising "up to
+    # about -5.2 at 20 dB".
     clean, noisy = real_run["tests"]["clean"], real_run["tests"]["20 dB"]
     floor = np.log(real_run["log_eps"])
-    quiet = clean < floor + 2
-    loud = clean > clean.quantile(0.9)
-    lift_quiet = (noisy - clean)[quiet].median()
-    lift_loud = (noisy - clean)[loud].abs().median()
-    assert lift_quiet > 3 and lift_loud < 0.5, (lift_quiet, lift_loud)
+    loud = clean > np.quantile(clean.numpy(), 0.99)
+    assert (noisy - clean)[loud].abs().median() < 0.2
+    at_floor = noisy[clean < floor + 0.5]
+    text = section("plot_classif_torch.py", "A room's noise", "Training on")
+    [top] = re.findall(r"up to about (-\d+\.\d) at 20 dB", text)
+    assert abs(float(top) - float(at_floor.max())) <= 0.25
 
 
 def test_the_transform_text_holds_for_the_first_recording(real_run):
     text = section(
-        "plot_classif_torch.py", "What a recording looks like", "How the"
+        "plot_classif_torch.py",
+        "What a recording looks like",
+        "Training a logistic regression",
     )
     # "199 Hz wide at half height": kymatio's filter bank.
     meta = real_run["scattering"].meta()
@@ -141,15 +163,10 @@ def test_the_confusions_the_text_names(real_run):
     # "... nine as one (41), ..." in the text about the right-hand matrix:
     # each count is the figure's, and they are its largest off-diagonal
     # cells.
-    counts = (
-        real_run.figures_matrix
-        if hasattr(real_run, "figures_matrix")
-        else None
-    )
     y, predicted = real_run["y_all"].numpy(), real_run["never_heard"].numpy()
     matrix = np.zeros((10, 10), int)
     np.add.at(matrix, (y, predicted), 1)
-    text = section("plot_classif_torch.py", "Where it errs", "sphinx_gallery")
+    text = section("plot_classif_torch.py", "Where it errs")
     named = re.findall(
         rf"({'|'.join(DIGITS)}) as ({'|'.join(DIGITS)}) \((\d+)\)", text
     )
@@ -159,7 +176,6 @@ def test_the_confusions_the_text_names(real_run):
     for truth, guess, count in named:
         assert off[DIGITS.index(truth), DIGITS.index(guess)] == int(count)
     assert sorted(int(c) for *_, c in named) == sorted(largest)
-    del counts
 
 
 def test_the_new_voice_accuracies_the_text_quotes(real_run):
@@ -186,9 +202,9 @@ def readme_table(text, columns):
     return {seed: tuple(map(float, accs)) for seed, *accs in rows}
 
 
-def test_accuracy_benchmark_over_five_seeds_matches_the_readme():
+def test_accuracy_benchmark_matches_the_readme():
     require_real_fsdd()
-    rows = accuracy_table([0, 1, 2, 3, 4], device="cpu")
+    rows = accuracy_table(SEEDS, device="cpu")
     computed = {}
     for seed, acc in rows.items():
         final = acc["noise"]["+ altered copies"]
@@ -212,10 +228,11 @@ def test_accuracy_benchmark_over_five_seeds_matches_the_readme():
                 accuracies,
             )
     summary = re.search(
-        r"mean_test_accuracy=(\d\.\d{4}) min=(\d\.\d{4}) seeds=5", readme
+        rf"mean_test_accuracy=(\d\.\d{{4}}) min=(\d\.\d{{4}}) seeds={len(SEEDS)}",
+        readme,
     )
     assert summary, "README.md lacks the summary line of bench/accuracy.py"
     tests = [acc["test"] for acc in rows.values()]
     assert abs(float(summary[1]) - np.mean(tests)) <= ONE_RECORDING
     # The goal: a mean of 99.0 % or more on the clean official split.
-    assert np.mean(tests) >= 0.990
+    assert np.mean(tests) >= 0.990 - 1e-6
