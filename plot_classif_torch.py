@@ -35,8 +35,9 @@ from scipy.signal import resample_poly
 from sklearn.metrics import ConfusionMatrixDisplay
 
 # %%
-# Every parameter lives in this cell. A GPU scatters large batches at once;
-# on a CPU, 64 recordings a call were the fastest of the sizes timed.
+# The settings live in this cell. A GPU scatters large batches at once; on
+# a CPU, 64 recordings a call ran within 10 % of the fastest size timed
+# (``bench/README.md``).
 
 sampling_rate = 8000  # Hz, the rate of every FSDD recording
 n_samples = 2**13  # samples in the window around each word, about 1 s
@@ -59,11 +60,13 @@ print(f"Using {device} device")
 # ``Q`` per octave, takes the modulus and averages it with a low-pass
 # filter of scale ``2**J``: a spectrogram with a log-frequency axis. The
 # second order filters each band's envelope with wavelets before that
-# average: the energy of its fluctuations at each rate, not when they
-# happen. We keep orders 1 and 2 (order 0, the plain average, says little)
-# and take their log, which compresses their range and turns products into
-# sums: a gain on a band, or the vocal tract's filter acting on the voice's
-# source, become additive terms of the features, not separate ones.
+# average: the strength of its fluctuations at each rate within each
+# averaging window, not when in the window they happen. We keep orders 1
+# and 2 (order 0, the plain average, says little) and take their log,
+# which compresses their range and turns products into sums: a gain on a
+# band, or the vocal tract's filter acting on the voice's source, adds to
+# the coefficients instead of multiplying them, though each coefficient
+# still mixes both.
 
 scattering = Scattering1D(J=J, shape=n_samples, Q=Q).to(device)
 order = scattering.meta()["order"]
@@ -339,7 +342,7 @@ fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
 clean, at_20 = tests["clean"].ravel(), tests["20 dB"].ravel()
 *_, image = ax.hist2d(clean, at_20, bins=100, norm="log", cmin=1)
 ax.set(xlabel="log-scattering, clean", ylabel="log-scattering, at 20 dB")
-fig.colorbar(image, label="coefficients x frames")
+fig.colorbar(image, label="coefficients x frames x takes")
 plt.show()
 
 # %%
@@ -397,7 +400,8 @@ plt.show()
 # altered copies as well, it keeps 99.0 % of the clean takes and 94.3 %,
 # 89.0 % and 77.3 % in noise: its training set now holds coefficients
 # lifted as noise lifts them. What still fails is strong noise: at 10 dB
-# about one take in four is lost. Here the noise fills the whole window;
+# about one take in four is lost. Here the noise surrounds each take by
+# 0.5 s on each side;
 # ``python bench/robustness.py`` also scores noise over the word alone,
 # other colours, silence, clipping, hum and level, each against the
 # example before these changes.
@@ -431,8 +435,9 @@ print(f"mean over speakers: {np.mean(list(new_voice.values())):.3f}")
 # %%
 # On a voice it has never heard, clean, the final pipeline reaches 75.4 %
 # on average, from 60.4 % to 83.8 % across the six: log-scattering is
-# stable to small shifts in time, not to another speaker's pitch and
-# formants, and six voices are few to learn them from. That spread, not a
+# stable to small shifts in time and small deformations, not to the larger
+# differences of pitch and formants between speakers, and five voices, as
+# each held-out voice leaves, are few to learn them from. That spread, not a
 # count on the 300 test takes, says how far your own voice may move the
 # accuracy.
 #
@@ -457,5 +462,5 @@ plt.show()
 # three as six (56), eight as six (50) and six as eight (43). Seven and
 # three begin with a voiceless fricative, /s/ and /θ/, as six does, and
 # much of a fricative's energy lies above the 4 kHz that an 8 kHz
-# recording keeps; six and eight both close on a voiceless stop, /k/ and
-# /t/, after a front vowel.
+# recording keeps; six and eight both hold a voiceless stop, /k/ and /t/,
+# after a front vowel.
