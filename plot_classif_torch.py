@@ -7,10 +7,9 @@ We turn spoken digits from the `Free Spoken Digit Dataset
 recordings at 8 kHz, 50 of each digit by each of 6 speakers) into
 log-scattering coefficients with :class:`kymatio.torch.Scattering1D` and
 classify them with a logistic regression in PyTorch. You will see the
-transform, what each part of the features adds, what a room's noise does to
-them and how training on altered copies counters it, and where the
-classifier errs, on new takes of known voices and on voices it has never
-heard: the accuracy a user of your own recordings can expect.
+transform, what each part of the features adds, what a room's noise does
+and how training on altered copies counters it, and where the classifier
+errs, on new takes of known voices and on voices it has never heard.
 """
 
 # %%
@@ -18,7 +17,6 @@ heard: the accuracy a user of your own recordings can expect.
 # -----
 # Besides PyTorch and kymatio: SciPy reads wav files, scikit-learn counts
 # the errors.
-
 import re
 import struct
 import warnings
@@ -35,10 +33,9 @@ from scipy.signal import resample_poly
 from sklearn.metrics import ConfusionMatrixDisplay
 
 # %%
-# The settings live in this cell. A GPU scatters large batches at once; on
-# a CPU, 64 recordings a call ran within 10 % of the fastest size timed
+# The settings. A GPU scatters large batches at once; on a CPU, 64
+# recordings a call ran within 10 % of the fastest size timed
 # (``bench/README.md``).
-
 sampling_rate = 8000  # Hz, the rate of every FSDD recording
 n_samples = 2**13  # samples in the window around each word, about 1 s
 J = 8  # averaging scale 2**J samples: one frame every 32 ms
@@ -57,17 +54,14 @@ print(f"Using {device} device")
 # The scattering transform
 # ------------------------
 # The first order filters a signal with wavelets, band-pass filters spaced
-# ``Q`` per octave, takes the modulus and averages it with a low-pass
-# filter of scale ``2**J``: a spectrogram with a log-frequency axis. The
-# second order filters each band's envelope with wavelets before that
-# average: the strength of its fluctuations at each rate within each
-# averaging window, not when in the window they happen. We keep orders 1
-# and 2 (order 0, the plain average, says little) and take their log,
-# which compresses their range and turns products into sums: a gain on a
-# band, or the vocal tract's filter acting on the voice's source, adds to
-# the coefficients instead of multiplying them, though each coefficient
-# still mixes both.
-
+# ``Q`` per octave, takes the modulus and averages it over ``2**J``
+# samples: a spectrogram with a log-frequency axis. The second order
+# filters each band's envelope with wavelets before that average: how
+# strongly it fluctuates at each rate within each averaging window. We keep
+# orders 1 and 2 (order 0, the plain average, says little) and take their
+# log, which compresses their range and turns a gain on a band, or the
+# vocal tract's filter acting on the voice's source, into a sum, though each
+# coefficient still mixes both.
 scattering = Scattering1D(J=J, shape=n_samples, Q=Q).to(device)
 order = scattering.meta()["order"]
 # meta() gives the centre frequencies of each kept coefficient in Hz: its
@@ -77,9 +71,8 @@ first = order[order > 0] == 1  # which of the kept coefficients are order 1
 times = np.arange(n_samples // 2**J) * 2**J / sampling_rate  # frames (s)
 
 
-# ``log_scattering`` computes orders 1 and 2 of each recording in batches,
-# which keeps memory flat: one call over 3,000 recordings would hold every
-# intermediate result at once, several GB.
+# ``log_scattering`` transforms recordings in batches: one call over all
+# 3,000 would hold every intermediate result at once, several GB.
 def log_scattering(x):
     with torch.inference_mode():
         S = [scattering(b.to(device)).cpu() for b in x.split(scattering_batch)]
@@ -92,7 +85,6 @@ def log_scattering(x):
 # :func:`~kymatio.datasets.fetch_fsdd` clones FSDD (27 MB) on first use
 # into ``$KYMATIO_DATASETS/fsdd``, ``~/kymatio_datasets/fsdd`` by default.
 # Without a network, point ``KYMATIO_DATASETS`` at a folder holding a copy.
-
 folder = f"{find_datasets_base_dir()}/fsdd"
 fix = f"Delete {folder} to clone it anew or set KYMATIO_DATASETS to a copy."
 try:
@@ -102,8 +94,8 @@ except (OSError, RuntimeError) as err:
 
 
 # %%
-# ``read`` returns a file's samples as one mono signal at 8 kHz; a file cut
-# short or without samples stops the run with its name.
+# ``read`` returns a file's samples as one mono signal at 8 kHz, and stops
+# with the file's name if they are cut short, absent or not finite.
 def read(path):
     try:
         with warnings.catch_warnings(record=True, action="always") as caught:
@@ -119,9 +111,8 @@ def read(path):
 
 # %%
 # ``window`` scales a signal to peak amplitude 1 and cuts or zero-pads it to
-# ``n_samples`` around the middle of its energy, so that silence before or
-# after the word, or a recording longer than the window, still puts the
-# word there.
+# ``n_samples`` around the middle of its energy, wherever the word lies in
+# the file.
 def window(x):
     x = x / (np.abs(x).max() or 1)  # silence stays zero
     middle = np.searchsorted(np.cumsum(x**2), np.sum(x**2) / 2)
@@ -132,9 +123,8 @@ def window(x):
 # %%
 # Names read ``{digit}_{speaker}_{take}.wav``; other files are skipped with a
 # warning. FSDD's official split tests on takes 0-4 of every speaker and
-# digit, and trains on takes 5-49. The data stays on the CPU, where any
-# mask indexes it; the transform and the classifier run on ``device``.
-
+# digit and trains on takes 5-49. The data stays on the CPU, where any mask
+# indexes it; the transform and the classifier run on ``device``.
 pattern = re.compile(r"\d_[^_]+_\d+\.wav")
 names = sorted(filter(pattern.fullmatch, fsdd["files"]))
 for name in sorted(set(fsdd["files"]) - set(names)):
@@ -151,21 +141,19 @@ x_all = torch.stack([window(x) for x in recordings])
 # %%
 # Each recording gives 76 first-order coefficients, one per band, and 260
 # second-order ones, one per pair of a band and a slower rate, in 32 frames
-# of ``2**J`` = 256 samples. kymatio could also average over the whole
-# window itself (its ``T``); we keep the frames and summarize their log
-# further on, because the average of the log scores higher than the log of
-# the average (``python bench/selection.py`` prints both).
-
+# of ``2**J`` = 256 samples. kymatio could average over the whole window
+# itself (its ``T``); we keep the frames and summarize their log further on:
+# the average of the log scores higher than the log of the average
+# (``python bench/selection.py`` prints both).
 S_all = log_scattering(x_all)
 print(f"Recordings, coefficients, frames: {list(S_all.shape)}")
 
 # %%
 # What a recording looks like
 # ---------------------------
-# Here is the first recording, a "zero", with its log-scattering on one
-# time axis, each frame centred on the instant the transform samples it:
-# the first order, and the second order of the band nearest 2.4 kHz.
-
+# The first recording, a "zero", and its log-scattering on one time axis,
+# each frame centred on the instant the transform samples it: the first
+# order, and the second order of the band nearest 2.4 kHz.
 band = hz[first, 0][np.abs(hz[first, 0] - 2400).argmin()]
 rates = ~first & (hz[:, 0] == band)  # the band's second order
 fig, axes = plt.subplots(3, figsize=(8, 7), sharex=True, layout="constrained")
@@ -185,26 +173,23 @@ plt.show()
 # The first order reads like a spectrogram with a log-frequency axis. The
 # band at 2.4 kHz is 199 Hz wide at half height, and FSDD's voices have
 # their pitch between 107 and 170 Hz (10th to 90th percentile, printed by
-# ``python bench/pitch.py``): the band holds one or two harmonics at a
-# time, and two that share it beat at the pitch. While the voice sounds, the
+# ``python bench/pitch.py``): the band holds one or two harmonics at a time,
+# and two that share it beat at the pitch. While the voice sounds, the
 # band's second order is largest at its two fastest rates, 175 and 350 Hz,
-# whose wavelets span the pitch. Faster rates are not computed: kymatio
-# keeps only the second-order wavelets at least an octave coarser than the
-# band's own, since the envelope of a 200 Hz wide band holds little energy
-# faster than a few hundred hertz. The averaging filter is a Gaussian with a
-# standard deviation of about 50 ms, and the log shows its tails down to the
-# floor that ``log_eps`` sets, log(1e-6) = -13.8, where the padding sits.
-# Below about 90 Hz the filters are spaced evenly down to 8 Hz, to cover
-# every frequency.
-
-# %%
+# whose wavelets span the pitch. kymatio computes no faster rate: it keeps
+# only second-order wavelets at least an octave coarser than the band's own,
+# as the envelope of a 200 Hz wide band holds little energy faster than a
+# few hundred hertz. The averaging filter is a Gaussian with a standard
+# deviation of about 50 ms; the log shows its tails down to the floor
+# ``log_eps`` sets, log(1e-6) = -13.8, where the padding sits. Below about
+# 90 Hz the filters are spaced evenly down to 8 Hz, to cover every frequency.
+#
 # Training a logistic regression
 # ------------------------------
 # One linear layer whose logits go into the cross-entropy loss: a
-# multinomial logistic regression. Each epoch visits the training rows in a
-# new random order, one mini-batch per Adam step. The order comes from a
-# seeded generator on the CPU, so a GPU trains on the same batches.
-
+# multinomial logistic regression, trained by Adam on mini-batches in a new
+# random order each epoch. The order comes from a seeded generator on the
+# CPU, so a GPU trains on the same batches.
 Scores = namedtuple("Scores", "loss accuracy predicted")  # on one set
 Fit = namedtuple("Fit", "model train test")  # a model and its Scores
 
@@ -235,10 +220,10 @@ def evaluate(model, X, y):
 
 
 # %%
-# ``fit`` trains on the rows outside ``held_out`` and, if given, on their
-# altered ``copies``, standardized with the statistics of the training rows
-# alone, so the held-out rows stay unseen. The standardization then folds
-# into the linear layer, which thus takes the features as they are.
+# ``fit`` trains on the rows outside ``held_out`` and on their altered
+# ``copies`` if given, standardized with the statistics of the training
+# rows alone. The standardization then folds into the linear layer, which
+# thus takes the features as they are.
 def fit(features, labels, held_out, copies=None):
     X, y = features[~held_out], labels[~held_out]
     if copies is not None:  # (their features, the row each copies)
@@ -269,10 +254,7 @@ def fit(features, labels, held_out, copies=None):
 #    e⁴ ≈ 55 of the loudest: the mean, standard deviation and maximum of
 #    each coefficient, which ignore when things happen, and its means over
 #    the word's first and second halves, which keep it coarsely. Over all
-#    32 frames, the padding at the floor would weigh in by the word's
-#    length, and a word away from the middle would change the halves.
-
-
+#    32 frames, the padding would weigh in by the word's length.
 def pool(S):
     energy = S[:, first].mean(1)  # of each frame
     word = energy >= energy.amax(1, keepdim=True) - 4
@@ -288,7 +270,6 @@ def pool(S):
 # %%
 # The same classifier trains on each set in turn and is tested once, on the
 # 300 test takes.
-
 feature_sets = {
     "order 1, time average": S_all[:, first].mean(-1),
     "orders 1 and 2, time average": S_all.mean(-1),
@@ -299,16 +280,16 @@ for name, result in ladder.items():
     wrong = (result.test.predicted != y_test).sum()
     print(f"{name}: {wrong} of {in_test.sum()} test takes wrong")
 
+
 # %%
 # The second order cuts the errors from 50 to 11 of the 300 test takes at
 # ``log_eps = 1e-6``, a floor that handicaps the first order alone: at each
 # set's best floor, cross-validation on the training takes finds the error
 # rate cut from 9.4 % to 3.6 % (``python bench/selection.py``). The
 # statistics over the word take it to none: 50, 11 and 0 of the 300 test
-# takes wrong. The 300 are five takes of each digit by the six voices the
-# model trained on, not independent draws of voices, so a count says how it
-# does on these voices; how much a voice matters shows below, in the spread
-# over voices it has never heard.
+# takes wrong. These are five takes of each digit by voices the model
+# trained on, not independent draws of voices; how much a voice matters
+# shows below, in the spread over voices it has never heard.
 #
 # A room's noise
 # --------------
@@ -317,8 +298,6 @@ for name, result in ladder.items():
 # silence on each side and adds Gaussian noise ``snr`` dB below the word's
 # power over all of it: white for ``exponent`` 0, its power falling as 1/f
 # for 1 (pink) and 1/f² for 2.
-
-
 def add_noise(x, snr, rng, exponent=0.0, pad=n_samples // 2):
     white = rng.standard_normal(len(x) + 2 * pad)
     f = np.fft.rfftfreq(len(white))
@@ -331,7 +310,6 @@ def add_noise(x, snr, rng, exponent=0.0, pad=n_samples // 2):
 # %%
 # The test takes amid white noise at 30, 20 and 10 dB, and each of their
 # log-scattering coefficients in each frame, clean against at 20 dB:
-
 rng = np.random.default_rng(seed)
 test_takes = [recordings[i] for i in np.flatnonzero(in_test)]
 tests = {"clean": S_all[in_test]}
@@ -345,17 +323,17 @@ ax.set(xlabel="log-scattering, clean", ylabel="log-scattering, at 20 dB")
 fig.colorbar(image, label="coefficients x frames x takes")
 plt.show()
 
+
 # %%
 # Each point is one coefficient in one frame of one test take; on the
 # diagonal, noise left it as it was. The loud coefficients stay there, and
 # the quieter a coefficient, the further noise lifts it: those at the floor
 # log(``log_eps``) = -13.8 (the padding, and bands the voice leaves empty)
-# rise to the noise's level in their band, up to about -5.2 at 20 dB.
-# A classifier trained on clean takes has never seen such values. The
-# smaller ``log_eps``, the further they rise, yet a larger one hides the
-# quiet detail of clean speech: at 1e-3, cross-validation on altered
-# validation takes loses clean recordings and gains none in noise
-# (``python bench/robustness.py --validation``).
+# rise to the noise's level in their band, up to about -5.2 at 20 dB,
+# values a classifier trained on clean takes has never seen. A larger
+# ``log_eps`` would hide the rise, and with it the quiet detail of clean
+# speech: at 1e-3, cross-validation on altered validation takes loses clean
+# recordings and gains none in noise (``bench/robustness.py --validation``).
 #
 # Training on altered copies
 # --------------------------
@@ -364,8 +342,6 @@ plt.show()
 # peak, amid silence of random length, in noise of random colour between
 # white and 1/f² at an SNR drawn in ``snr_range``. The final pipeline
 # trains on the recordings and these copies.
-
-
 def altered_copy(x, rng):
     top = rng.uniform(0.1, 1) * np.abs(x).max()
     snr, exponent = rng.uniform(*snr_range), rng.uniform(0, 2)
@@ -381,7 +357,6 @@ final = fit(features, y_all, in_test, copies)
 
 # %%
 # Both pipelines on the test takes at each noise level:
-
 clean_trained = ladder["+ statistics over the word"]
 models = {"trained on clean takes": clean_trained, "+ altered copies": final}
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
@@ -395,21 +370,17 @@ plt.show()
 
 # %%
 # Trained on clean takes, the classifier gets every clean test take right
-# but only 71.0 %, 55.0 % and 32.0 % of them at 30, 20 and 10 dB: noise
-# puts the quiet coefficients where it never saw them. Trained on the
-# altered copies as well, it keeps 99.0 % of the clean takes and 94.3 %,
-# 89.0 % and 77.3 % in noise: its training set now holds coefficients
-# lifted as noise lifts them. What still fails is strong noise: at 10 dB
-# about one take in four is lost. Here the noise surrounds each take by
-# 0.5 s on each side;
+# but only 71.0 %, 55.0 % and 32.0 % of them at 30, 20 and 10 dB. Trained on
+# the altered copies as well, it keeps 99.0 % of the clean takes and 94.3 %,
+# 89.0 % and 77.3 % in noise: its training set now holds coefficients lifted
+# as noise lifts them. Strong noise still fails: at 10 dB about one take in
+# four is lost. Here the noise fills 0.5 s on each side of the take;
 # ``python bench/robustness.py`` also scores noise over the word alone,
-# other colours, silence, clipping, hum and level, each against the
-# example before these changes.
+# other colours, silence, clipping, hum and level.
 #
 # Evaluation
 # ----------
 # The final pipeline on the clean training and test takes.
-
 for split, scores in (("TRAIN", final.train), ("TEST", final.test)):
     loss, accuracy = scores.loss, scores.accuracy
     print(f"{split}, average loss = {loss:.3f}, accuracy = {accuracy:.3f}")
@@ -417,12 +388,10 @@ for split, scores in (("TRAIN", final.train), ("TEST", final.test)):
 # %%
 # A voice it has never heard
 # --------------------------
-# The test takes come from the six voices the model trained on, each heard
-# saying each digit 45 times; your own recordings are a new voice. So each
-# speaker in turn is held out: the final pipeline trains on every take of
-# the other five, and their altered copies, and is tested on all 500
-# recordings of the sixth.
-
+# The test takes come from voices the model trained on; your own recordings
+# are a new voice. So each speaker in turn is held out: the final pipeline
+# trains on every take of the other five and their altered copies, and is
+# tested on all 500 recordings of the sixth.
 new_voice, never_heard = {}, torch.empty_like(y_all)  # by the speaker's
 for s in np.unique(speaker):
     held_out = torch.from_numpy(speaker == s)
@@ -434,19 +403,17 @@ print(f"mean over speakers: {np.mean(list(new_voice.values())):.3f}")
 
 # %%
 # On a voice it has never heard, clean, the final pipeline reaches 75.4 %
-# on average, from 60.4 % to 83.8 % across the six: log-scattering is
-# stable to small shifts in time and small deformations, not to the larger
-# differences of pitch and formants between speakers, and five voices, as
-# each held-out voice leaves, are few to learn them from. That spread, not a
-# count on the 300 test takes, says how far your own voice may move the
-# accuracy.
+# on average, from 60.4 % to 83.8 % across the six: log-scattering is stable
+# to small shifts and deformations, not to the larger differences of pitch
+# and formants between speakers, and five voices are few to learn them from.
+# That spread, not a count on the 300 test takes, says how far your own
+# voice may move the accuracy.
 #
 # Where it errs
 # -------------
 # Row *i*, column *j* counts recordings of digit *i* predicted as *j*: on
 # the left the 300 test takes, on the right all 3,000 recordings, each
 # predicted by the model that never heard its speaker.
-
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
 show = ConfusionMatrixDisplay.from_predictions
 show(y_test, final.test.predicted, ax=axes[0])
