@@ -172,20 +172,21 @@ fig.colorbar(image, ax=axes[2], label="log-scattering")
 plt.show()
 
 # %%
-# The first order reads like a spectrogram with a log-frequency axis. The
-# band at 2.4 kHz is 199 Hz wide at half height, and FSDD's voices have
-# their pitch between 107 and 170 Hz (10th to 90th percentile, printed by
-# ``python bench/pitch.py``): the band holds one or two harmonics at a time,
-# and two that share it beat at the pitch. While the voice sounds, the
-# band's second order is largest at its two fastest rates, 175 and 350 Hz,
-# the first near the pitch. kymatio computes no faster rate: it keeps
-# only second-order wavelets at least an octave coarser than the band's own,
-# as the envelope of a 200 Hz wide band holds little energy faster than a
-# few hundred hertz. The averaging filter is a Gaussian with a standard
-# deviation of about 50 ms; the log shows its tails down to the floor
-# ``log_eps`` sets, log(1e-6) = -13.8, where the padding sits. Below about
-# 90 Hz the first-order filters are spaced evenly down to 8 Hz, to cover
-# every frequency.
+# The first order reads like a spectrogram with a log-frequency axis, where
+# the voice's lowest harmonics show as separate lines: its bands there are
+# narrower than the pitch. The band at 2.4 kHz is 199 Hz wide at half
+# height, and FSDD's voices have their pitch between 107 and 170 Hz (10th to
+# 90th percentile, printed by ``python bench/pitch.py``): the band holds one
+# or two harmonics at a time, and two that share it beat at the pitch. While
+# the voice sounds, the band's second order is largest at its two fastest
+# rates, 175 and 350 Hz, the first near the pitch. kymatio computes no
+# faster rate: it keeps only second-order wavelets at least an octave
+# coarser than the band's own, as the envelope of a 200 Hz wide band holds
+# little energy faster than a few hundred hertz. The averaging filter is a
+# Gaussian with a standard deviation of about 50 ms; the log shows its tails
+# down to the floor ``log_eps`` sets, log(1e-6) = -13.8, where the padding
+# sits. Below about 90 Hz the first-order filters are spaced evenly down to
+# 8 Hz, to cover every frequency.
 #
 # Training a logistic regression
 # ------------------------------
