@@ -34,8 +34,9 @@ the conditions gains at least 5 of the 900 validation recordings.
 ``--cache DIR`` keeps the scattered recordings that do not depend on the
 example's training in DIR and reuses them (the d3367c9 loader's, the
 altered validation takes, the training copies), so that a second run only
-trains. Needs ``KYMATIO_DATASETS`` to hold FSDD. About 25 minutes each on a
-2-core CPU without a cache.
+trains. Needs ``KYMATIO_DATASETS`` to hold FSDD. On a 2-core CPU the test
+table took about 35 minutes with a cache; ``--validation`` about 10 with a
+cache, 30 without.
 
     python bench/robustness.py
     python bench/robustness.py --validation --cache bench/results/cache
