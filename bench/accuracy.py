@@ -7,7 +7,7 @@ example compares, in its order (trained on clean recordings), that of the
 final pipeline (trained with the altered copies) on the clean test takes and
 amid white noise at 20 and 10 dB, its training accuracy, and its mean
 accuracy over the six held-out speakers; then the mean of each column.
-Needs ``KYMATIO_DATASETS`` to hold FSDD. Takes about 6 minutes per seed on
+Needs ``KYMATIO_DATASETS`` to hold FSDD. Takes about 7 minutes per seed on
 a 2-core CPU.
 
     python bench/accuracy.py                # seeds 0-4
