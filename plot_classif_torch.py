@@ -400,8 +400,8 @@ for split, scores in (("TRAIN", final.train), ("TEST", final.test)):
 # The test takes come from voices the model trained on; your own recordings
 # are a new voice. So each speaker in turn is held out: the final pipeline
 # trains on every take of the other five and their altered copies, and is
-# tested on all 500 recordings of the sixth.
-# Each held-out speaker's accuracy, and each recording's predicted digit.
+# tested on all 500 recordings of the sixth. ``new_voice`` keeps each
+# speaker's accuracy, ``never_heard`` each recording's predicted digit.
 new_voice, never_heard = {}, torch.empty_like(y_all)
 for s in np.unique(speaker):
     held_out = torch.from_numpy(speaker == s)
