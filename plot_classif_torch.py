@@ -389,10 +389,8 @@ plt.show()
 # ``python bench/robustness.py`` also scores noise over the word alone,
 # other colours, silence, clipping, hum and level. Reverberation is
 # measured nowhere. On altered validation takes, copies of every recording
-# instead of half score higher, for 1,500 more recordings to scatter; no
-# cheaper change we tried, from another floor under the log to weight
-# decay, gained past the margin (``python bench/robustness.py
-# --validation``).
+# instead of half score higher, for 1,500 more recordings to scatter
+# (``python bench/robustness.py --validation``).
 #
 # Evaluation
 # ----------

@@ -31,8 +31,8 @@ other training takes; the held-out takes are altered under a few
 conditions. A candidate replaces the one before it only if its mean over
 the conditions gains at least 5 of the 900 validation recordings. The last
 rows try other remedies against the example's choice: other copies, other
-floors under the log, fewer statistics, weight decay, and copies made in the
-scattering domain.
+floors under the log, fewer statistics, weight decay, copies made in the
+scattering domain, and the statistics at two floors side by side.
 
 ``--cache DIR`` keeps the scattered recordings that do not depend on the
 example's training in DIR and reuses them (the d3367c9 loader's, the
@@ -373,6 +373,17 @@ def relative_floor(first, fraction):
     return transform
 
 
+def two_floors(pool, floor):
+    """``pool`` at the example's floor and again at ``floor``, side by side:
+    the classifier sees the quiet detail and a view that noise below
+    ``floor`` does not reach."""
+
+    def features(S):
+        return torch.cat([pool(S), pool(with_eps(S, floor))], dim=1)
+
+    return features
+
+
 def statistics_subset(pool, keep):
     """``pool`` with only the statistics numbered in ``keep`` (0 mean, 1
     standard deviation, 2 maximum, 3 and 4 the halves' means)."""
@@ -517,6 +528,12 @@ def validation(cache=None):
         "example's, Adam weight decay 1e-2": dict(example, weight_decay=1e-2),
         "example's + scattering-domain noisy copies of every recording": dict(
             example, scattering_domain=True
+        ),
+        "example's + its statistics at a second floor, 1e-4": dict(
+            example, features=two_floors(pool, 1e-4)
+        ),
+        "example's + its statistics at a second floor, 1e-3": dict(
+            example, features=two_floors(pool, 1e-3)
         ),
     }
     print("| candidate | " + " | ".join(VALIDATION_CONDITIONS) + " | mean |")
