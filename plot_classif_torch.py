@@ -8,8 +8,9 @@ recordings at 8 kHz, 50 of each digit by each of 6 speakers) into
 log-scattering coefficients with :class:`kymatio.torch.Scattering1D` and
 classify them with a logistic regression in PyTorch. You will see the
 transform, what each part of the features adds, what a room's noise does
-and how training on altered copies counters it, and where the classifier
-errs, on new takes of known voices and on voices it has never heard.
+and how altered training copies and a second floor under the log counter
+it, and where the classifier errs, on new takes of known voices and on
+voices it has never heard.
 """
 
 # %%
@@ -41,6 +42,7 @@ n_samples = 2**13  # samples in the window around each word, about 1 s
 J = 8  # averaging scale 2**J samples: one frame every 32 ms
 Q = 12  # first-order wavelets per octave
 log_eps = 1e-6  # keeps log(S + eps) finite where S is zero
+noise_floor = 1e-3  # a second, higher floor: noise below it barely moves it
 snr_range = (5, 30)  # dB: the noise of the training copies, drawn in it
 batch_size = 128  # training recordings per Adam step
 n_epochs = 50  # passes over the training recordings
@@ -268,7 +270,7 @@ def pool(S):
     parts = [word, word & (seen <= (n + 1) // 2), word & (seen > n // 2)]
     weights = [(p / p.sum(1, keepdim=True))[:, None] for p in parts]
     mean, early, late = [(S * w).sum(-1) for w in weights]
-    std = ((S - mean[..., None]) ** 2 * weights[0]).sum(-1).sqrt()
+    std = (S - mean[..., None]).square_().mul_(weights[0]).sum(-1).sqrt()
     peak = S.masked_fill(~word[:, None], -torch.inf).amax(-1)
     return torch.cat([mean, std, peak, early, late], dim=1)
 
@@ -349,7 +351,7 @@ plt.show()
 # at random, get one altered copy each: clipped at a random fraction of its
 # peak, padded by a random length, in noise of random colour between white
 # and 1/f² at an SNR drawn in ``snr_range``, which fills the padding too.
-# The final pipeline trains on the recordings and these copies.
+# The classifier trains on the recordings and these copies.
 def altered_copy(x, rng):
     top = rng.uniform(0.1, 1) * np.abs(x).max()
     snr, exponent = rng.uniform(*snr_range), rng.uniform(0, 2)
@@ -359,17 +361,40 @@ def altered_copy(x, rng):
 
 copied = np.flatnonzero(rng.random(len(recordings)) < 0.5)  # half, at random
 altered = [window(altered_copy(recordings[i], rng)) for i in copied]
-features = pool(S_all)
-copies = (pool(log_scattering(torch.stack(altered))), copied)
-final = fit(features, y_all, in_test, copies)
+S_copies = log_scattering(torch.stack(altered))
+with_copies = fit(pool(S_all), y_all, in_test, (pool(S_copies), copied))
+
 
 # %%
-# Both pipelines on the test takes at each noise level:
-clean_trained = ladder["+ statistics over the word"]
-models = {"trained on clean takes": clean_trained, "+ altered copies": final}
+# A second floor
+# --------------
+# The copies teach the classifier where noise puts the quiet coefficients,
+# but a noise unlike theirs puts them elsewhere. Beside the statistics at
+# ``log_eps``, ``two_floors`` takes them again at ``noise_floor``: log(S +
+# 1e-3), where a coefficient below about 1e-3 reads as the floor itself,
+# whether silence or noise put it there, and the loud ones read as before.
+def two_floors(S):
+    raised = S.exp().add_(noise_floor - log_eps).log_()  # log(S + noise_floor)
+    return torch.cat([pool(S), pool(raised)], dim=1)
+
+
+features = two_floors(S_all)
+copies = (two_floors(S_copies), copied)
+final = fit(features, y_all, in_test, copies)
+models = {  # the three pipelines: (the fitted model, the features it takes)
+    "trained on clean takes": (ladder["+ statistics over the word"], pool),
+    "+ altered copies": (with_copies, pool),
+    "+ a second floor": (final, two_floors),
+}
+
+# %%
+# The three pipelines on the test takes at each noise level:
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
-for name, r in models.items():
-    acc = [evaluate(r.model, pool(S), y_test).accuracy for S in tests.values()]
+for name, (r, featurize) in models.items():
+    acc = [
+        evaluate(r.model, featurize(S), y_test).accuracy
+        for S in tests.values()
+    ]
     ax.plot(list(tests), [100 * a for a in acc], "o-", label=name)
     print(f"{name}: " + ", ".join(f"{a:.3f}" for a in acc))
 ax.set(xlabel="noise (signal-to-noise ratio)", ylabel="test accuracy (%)")
@@ -381,8 +406,12 @@ plt.show()
 # but only 71.0 %, 55.0 % and 32.0 % of them at 30, 20 and 10 dB. Trained on
 # the altered copies as well, it keeps 99.0 % of the clean takes and 94.3 %,
 # 89.0 % and 77.3 % in noise: its training set now holds coefficients lifted
-# as noise lifts them. Strong noise still fails: at 10 dB more than one
-# take in five is lost. These are seed 0's numbers; of seeds 0-4, which
+# as noise lifts them. The second floor, the final pipeline, takes that to
+# 99.3 % clean and 97.0 %, 95.3 % and 84.3 % in noise. On altered
+# validation takes it gained 10.6 of 900 recordings on the mean over
+# conditions, past the margin of 5 that the higher floor alone missed.
+# Strong noise still fails: at 10 dB about one take in six is lost. These
+# are seed 0's numbers; of seeds 0-4, which
 # draw other noise and copies, it scores lowest at 20 and 10 dB
 # (``python bench/accuracy.py`` prints all five). This test noise is of a
 # kind the copies hold, white and filling 0.5 s on each side of the take;
@@ -417,8 +446,8 @@ for s in np.unique(speaker):
 print(f"mean over speakers: {np.mean(list(new_voice.values())):.3f}")
 
 # %%
-# On a voice it has never heard, clean, the final pipeline reaches 75.4 %
-# on average, from 60.4 % to 83.8 % across the six. Log-scattering is
+# On a voice it has never heard, clean, the final pipeline reaches 76.0 %
+# on average, from 67.0 % to 83.8 % across the six. Log-scattering is
 # stable to small shifts and deformations, but voices differ by more: in
 # pitch, which the first order follows where its bands resolve single
 # harmonics, and in formants. Five voices are few to learn that from.
@@ -440,11 +469,10 @@ plt.show()
 # sphinx_gallery_thumbnail_number = -1
 
 # %%
-# On known voices, 3 of the 300 test takes are wrong, in three different
-# cells. On voices
-# never heard, the largest cells off the diagonal are seven as six (61),
-# three as six (56), eight as six (50) and six as eight (43). Seven and
-# three begin with a voiceless fricative, /s/ and /θ/, as six does, and
-# much of a fricative's energy lies above the 4 kHz that an 8 kHz
-# recording keeps; six and eight both hold a voiceless stop, /k/ and /t/,
-# after a front vowel.
+# On known voices, 2 of the 300 test takes are wrong: a six read as a four
+# and a zero as a three. On voices never heard, the largest cells off the
+# diagonal are seven as six (60), nine as five (48), three as six (45) and
+# six as seven (35). Six and seven begin with the same voiceless fricative,
+# /s/, and three with another, /θ/; much of a fricative's energy lies above
+# the 4 kHz that an 8 kHz recording keeps. Nine and five share their vowel,
+# /aɪ/.

@@ -15,8 +15,8 @@ copies) exactly as the example trains:
   means over the window's halves, mini-batches of 32, clean training only;
 - ``clean training``: the example's loader and features, clean training
   (the example's "+ statistics over the word");
-- ``the example``: the same with the noisy training copies (its final
-  pipeline).
+- ``the example``: its final pipeline, trained with the altered copies on
+  the statistics at two floors, ``log_eps`` and ``noise_floor``.
 
 Default: the test table. FSDD's official split: the 300 test takes (0-4) are
 altered, training is untouched. Noise conditions are drawn with each of
@@ -230,7 +230,7 @@ def test_table(seeds, cache=None):
     models = {
         "d3367c9": (old.model, "old", lambda S: old_features(S, first)),
         "clean training": (clean.model, "new", pool),
-        EXAMPLE: (r["final"].model, "new", pool),
+        EXAMPLE: (r["final"].model, "new", r["two_floors"]),
     }
     print(
         f"example run and d3367c9's features: {time.perf_counter() - started:.0f} s"

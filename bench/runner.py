@@ -68,11 +68,11 @@ class Run:
             found["noise"] = {
                 name: {
                     level: self["evaluate"](
-                        fit.model, self["pool"](S), self["y_test"]
+                        fit.model, featurize(S), self["y_test"]
                     ).accuracy
                     for level, S in self["tests"].items()
                 }
-                for name, fit in self["models"].items()
+                for name, (fit, featurize) in self["models"].items()
             }
         if "new_voice" in self.namespace:
             found["new_voice"] = dict(self["new_voice"])

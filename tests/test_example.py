@@ -139,7 +139,8 @@ def test_the_feature_sets_add_one_part_each(full_run):
     torch.testing.assert_close(
         sets["orders 1 and 2, time average"], S.mean(-1)
     )
-    torch.testing.assert_close(sets[WORD], result["features"])
+    n = sets[WORD].shape[1]  # the final features hold them at log_eps first
+    torch.testing.assert_close(sets[WORD], result["features"][:, :n])
 
 
 def statistics_by_hand(S, first):
@@ -226,6 +227,27 @@ def test_the_altered_copies_are_clipped_noisy_and_trained_on(full_run):
     assert not torch.equal(
         clean_only.model.weight, result["final"].model.weight
     )
+
+
+def test_the_final_features_are_the_statistics_at_two_floors(full_run):
+    # Catches: a second floor that is not log(S + noise_floor), features
+    # that drop the statistics at log_eps, or copies featurized otherwise.
+    result, *_ = full_run
+    pool, S = result["pool"], result["S_all"]
+    features, noise_floor = result["features"], result["noise_floor"]
+    n = pool(S[:1]).shape[1]
+    assert features.shape == (len(S), 2 * n)
+    torch.testing.assert_close(features[:, :n], pool(S))
+    coefficients = S.exp() - result["log_eps"]  # the scattering itself
+    at_floor = pool((coefficients + noise_floor).log())
+    torch.testing.assert_close(features[:, n:], at_floor, atol=1e-4, rtol=0)
+    # A silent recording reads as the floor itself, with no spread.
+    silent = features[result["names"].index("2_alice_1.wav"), n:]
+    mean, std = silent[: n // 5], silent[n // 5 : 2 * n // 5]
+    assert torch.allclose(mean, torch.tensor(np.log(noise_floor)).float())
+    assert (std < 1e-3).all()
+    extra, rows = result["copies"]
+    assert extra.shape[1] == 2 * n
 
 
 def colour_bars(figure):
@@ -356,7 +378,7 @@ def test_fit_standardizes_with_the_training_rows_only(full_run):
 def test_the_evaluation_reports_the_final_pipeline_by_name(full_run):
     result, *_ = full_run
     final = result["final"]
-    assert final is result["models"]["+ altered copies"]
+    assert final is result["models"]["+ a second floor"][0]
     counts = result.figures[-1].axes[0].images[0].get_array()
     assert np.trace(counts) == round(
         final.test.accuracy * int(result["in_test"].sum())

@@ -201,7 +201,7 @@ def test_accuracy_benchmark_over_five_seeds_matches_the_readme():
     rows = accuracy_table(SEEDS, device="cpu")
     computed = {}
     for seed, acc in rows.items():
-        final = acc["noise"]["+ altered copies"]
+        final = acc["noise"]["+ a second floor"]
         computed[str(seed)] = (
             *acc["ladder"].values(),
             acc["test"],
