@@ -162,7 +162,7 @@ band = hz[first, 0][np.abs(hz[first, 0] - 2400).argmin()]
 rates = ~first & (hz[:, 0] == band)  # the band's second order
 fig, axes = plt.subplots(3, figsize=(8, 7), sharex=True, layout="constrained")
 axes[0].plot(np.arange(n_samples) / sampling_rate, x_all[0], lw=0.5)
-axes[0].set(ylabel="amplitude", title=names[0])
+axes[0].set(ylabel="amplitude (peak 1)", title=names[0])
 axes[0].set_xlim(0, times[-1] + times[1] / 2)  # to the last frame's end
 image = axes[1].pcolormesh(times, hz[first, 0], S_all[0, first])
 axes[1].set(yscale="log", ylabel="frequency (Hz)", title="order 1")
@@ -399,7 +399,8 @@ for name, (r, featurize) in models.items():
     ]
     ax.plot(list(tests), [100 * a for a in acc], "o-", label=name)
     print(f"{name}: " + ", ".join(f"{a:.3f}" for a in acc))
-ax.set(xlabel="noise (signal-to-noise ratio)", ylabel="test accuracy (%)")
+ax.set(xlabel="white noise (signal-to-noise ratio)", ylabel="accuracy (%)")
+ax.set_title(f"the {len(y_test)} test takes, seed {seed}")
 ax.legend()
 plt.show()
 
