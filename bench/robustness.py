@@ -174,9 +174,14 @@ class Pipelines:
         return self.scatter(signals, loader)
 
 
+def coefficients(S, base=1e-6):
+    """The scattering coefficients themselves, from log(S + base)."""
+    return (S.exp() - base).clamp_min(0)
+
+
 def with_eps(S, eps, base=1e-6):
     """log(S + eps) from log(S + base)."""
-    return (S.exp() - base).clamp_min(0).add(eps).log()
+    return coefficients(S, base).add(eps).log()
 
 
 def fit_with(result, settings, *args, weight_decay=0.0):
@@ -345,11 +350,11 @@ def scattering_domain_copies(r, S, snr_range, seed=5, per_colour=20):
             noise = np.fft.irfft(np.fft.rfft(rng.standard_normal(n)) * tilt, n)
             bank.append(noise / np.sqrt(np.mean(noise**2)))
     noise_S = r["log_scattering"](torch.tensor(np.array(bank)).float())
-    noise_S = (noise_S.exp() - 1e-6).clamp_min(0)
+    noise_S = coefficients(noise_S)
     power = torch.tensor(
         [np.mean((x / np.abs(x).max()) ** 2) for x in r["recordings"]]
     ).float()
-    linear = (S.exp() - 1e-6).clamp_min(0)
+    linear = coefficients(S)
     which = torch.from_numpy(rng.integers(len(bank), size=len(S)))
     snr = torch.from_numpy(rng.uniform(*snr_range, size=len(S))).float()
     gain = (power / 10 ** (snr / 10)).sqrt()[:, None, None]
@@ -359,7 +364,7 @@ def scattering_domain_copies(r, S, snr_range, seed=5, per_colour=20):
 def minimum_subtracted(S):
     """log(S - min over frames + 1e-6) per coefficient: a noise floor
     estimated from each recording's quietest frame and subtracted."""
-    linear = (S.exp() - 1e-6).clamp_min(0)
+    linear = coefficients(S)
     return (linear - linear.amin(-1, keepdim=True)).add(1e-6).log()
 
 
@@ -368,7 +373,7 @@ def relative_floor(first, fraction):
     a floor that follows each recording's level."""
 
     def transform(S):
-        linear = (S.exp() - 1e-6).clamp_min(0)
+        linear = coefficients(S)
         top = linear[:, first].amax((1, 2), keepdim=True)
         return (linear + fraction * top).log()
 
