@@ -34,7 +34,10 @@ rows try other remedies against clipped noisy copies of half the
 recordings: other copies, other floors under the log, fewer statistics,
 weight decay, copies made in the scattering domain, and the statistics at
 two floors side by side, the example's choice; the last rows try a higher
-second floor, a third floor and other copies against that choice.
+second floor, a third floor, a floor set by each coefficient's quietest
+frame, a subtracted noise floor and other copies against that choice.
+``--only NAME ...`` scores just the candidates whose names hold one of
+the given strings.
 
 ``--cache DIR`` keeps the scattered recordings that do not depend on the
 example's training in DIR and reuses them (the d3367c9 loader's, the
@@ -45,6 +48,7 @@ cache, 40 without.
 
     python bench/robustness.py
     python bench/robustness.py --validation --cache bench/results/cache
+    python bench/robustness.py --validation --only "(the example's)" "floor"
 """
 
 import argparse
@@ -368,6 +372,19 @@ def minimum_subtracted(S):
     return (linear - linear.amin(-1, keepdim=True)).add(1e-6).log()
 
 
+def quietest_frame_floor(pool, floor):
+    """``pool`` at the floor 1e-6 and again at each coefficient's own floor:
+    its value in the recording's quietest frame, at least ``floor``, so
+    that a band's steady noise reads as that floor."""
+
+    def features(S):
+        linear = coefficients(S)
+        own = linear.amin(-1, keepdim=True).clamp_min(floor)
+        return torch.cat([pool(S), pool((linear + own).log())], dim=1)
+
+    return features
+
+
 def relative_floor(first, fraction):
     """log(S + fraction x the recording's largest first-order coefficient):
     a floor that follows each recording's level."""
@@ -403,7 +420,7 @@ def statistics_subset(pool, keep):
     return features
 
 
-def validation(cache=None):
+def validation(cache=None, only=()):
     from runner import define
 
     started = time.perf_counter()
@@ -558,7 +575,22 @@ def validation(cache=None):
         ),
         "the example's, copies at 0-20 dB": dict(final, copies="0-20 dB"),
         "the example's, copies of every recording": dict(final, half=False),
+        "the example's, second floor at each coefficient's quietest frame": (
+            dict(example, features=quietest_frame_floor(pool, 1e-3))
+        ),
+        "the example's + the noise floor subtracted, as a third view": dict(
+            example,
+            features=lambda S: torch.cat(
+                [two_floors(pool, 1e-3)(S), pool(minimum_subtracted(S))], 1
+            ),
+        ),
     }
+    if only:
+        candidates = {
+            name: c
+            for name, c in candidates.items()
+            if any(part in name for part in only)
+        }
     print("| candidate | " + " | ".join(VALIDATION_CONDITIONS) + " | mean |")
     print("|---|" + "---:|" * (len(VALIDATION_CONDITIONS) + 1))
     means = {}
@@ -610,6 +642,12 @@ def validation(cache=None):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--validation", action="store_true")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=(),
+        help="with --validation: the candidates whose names hold one of these",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument(
         "--cache", type=Path, help="keep scattered recordings here"
@@ -618,6 +656,6 @@ if __name__ == "__main__":
     if args.cache:
         args.cache.mkdir(parents=True, exist_ok=True)
     if args.validation:
-        validation(args.cache)
+        validation(args.cache, args.only)
     else:
         test_table(args.seeds, args.cache)
