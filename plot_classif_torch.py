@@ -410,12 +410,14 @@ plt.show()
 # the altered copies as well, it keeps 99.0 % of the clean takes and 94.3 %,
 # 89.0 % and 77.3 % in noise: its training set now holds coefficients lifted
 # as noise lifts them. The second floor, the final pipeline, takes that to
-# 99.3 % clean and 97.0 %, 95.3 % and 84.3 % in noise. On altered
-# validation takes it gained 10.8 of 900 recordings on the mean over
-# conditions, past the margin of 5 that the higher floor alone missed.
-# Strong noise still fails: at 10 dB about one take in six is lost. These
-# are seed 0's numbers; over seeds 0-4, which draw other noise and copies,
-# the final pipeline averages 95.3 % at 20 dB and 87.5 % at 10 dB
+# 99.3 % clean and 97.0 %, 95.3 % and 84.3 % in noise. One take is 0.33 %:
+# on clean takes the three differ by 3 takes at most, in noise by 8 to 157.
+# On altered validation takes the second floor gained 10.6 of 900
+# recordings on the mean over conditions, past the margin of 5 that the
+# higher floor alone missed. Strong noise still fails: at 10 dB about one
+# take in six is lost. These are seed 0's numbers; over seeds 0-4, which
+# draw other noise and copies, the final pipeline scores 93.3 % to 96.3 %
+# at 20 dB and 84.3 % to 90.3 % at 10 dB, seed 0 the lowest at 10 dB
 # (``python bench/accuracy.py``). This test noise is of a kind the copies
 # hold, white and filling 0.5 s on each side of the take;
 # ``python bench/robustness.py`` also scores noise over the word alone,
