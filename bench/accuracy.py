@@ -7,8 +7,8 @@ example compares, in its order (trained on clean recordings), that of the
 final pipeline (altered copies and a second floor) on the clean test takes
 and amid white noise at 20 and 10 dB, its training accuracy, and its mean
 accuracy over the six held-out speakers; then the mean of each column.
-Needs ``KYMATIO_DATASETS`` to hold FSDD. Takes about 7 minutes per seed on
-a 2-core CPU.
+Needs ``KYMATIO_DATASETS`` to hold FSDD. Took about 1 minute per seed on a
+2-core CPU, and 7 on a busier day.
 
     python bench/accuracy.py                # seeds 0-4
     python bench/accuracy.py --seeds 0 1
