@@ -1,12 +1,13 @@
-"""Sphinx configuration: a sphinx-gallery page for ``plot_classif_torch.py``.
+"""Sphinx configuration: a sphinx-gallery page for each example.
 
-The gallery source folder holds a link to the example at the repository root,
-so there is a single copy of it. Build with warnings as errors::
+The gallery source folder holds links to the examples at the repository
+root, so there is a single copy of each. Build with warnings as errors::
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-sphinx-gallery's defaults already fail the build when the example fails and
-name the output folder ``auto_examples``; only what differs is set here.
+sphinx-gallery's defaults already fail the build when an example fails, show
+a cell's last value (``capture_repr``: the audio players) and name the output
+folder ``auto_examples``; only what differs is set here.
 """
 
 project = "Spoken digit classification with kymatio"
@@ -17,15 +18,15 @@ extensions = ["sphinx_gallery.gen_gallery"]
 # The gallery sources are read by sphinx-gallery, not by Sphinx itself.
 exclude_patterns = ["_build", "gallery"]
 html_theme = "alabaster"
-# Wide enough for the example's 79-character code lines, which alabaster's
+# Wide enough for the examples' 79-character code lines, which alabaster's
 # default 940-pixel page cuts off at about 66.
 html_theme_options = {"page_width": "1140px", "sidebar_width": "220px"}
 
 sphinx_gallery_conf = {
     # The default is ../examples.
     "examples_dirs": "gallery",
-    # A single example: a zip of all examples would only repeat its download.
-    "download_all_examples": False,
+    # The classification example first, then the noise example.
+    "within_subsection_order": "ExampleTitleSortKey",
     # Keep "# sphinx_gallery_thumbnail_number" out of the rendered code.
     "remove_config_comments": True,
 }

@@ -12,7 +12,7 @@ from scipy.io import wavfile
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "plot_classif_torch.py"
+EXAMPLES = (ROOT / "plot_classif_torch.py", ROOT / "plot_classif_noise.py")
 RATE = 8000
 
 
@@ -92,9 +92,9 @@ def fsdd(tmp_path, monkeypatch):
 
 
 def raised_in_example(excinfo):
-    """True when the innermost frame of the error is the example itself, i.e.
-    the reader sees our message and not a traceback from deep inside a library."""
-    return Path(excinfo.traceback[-1].path) == EXAMPLE
+    """True when the innermost frame of the error is an example itself: the
+    reader sees its message, not a traceback from deep inside a library."""
+    return Path(excinfo.traceback[-1].path) in EXAMPLES
 
 
 def snapshot(folder):

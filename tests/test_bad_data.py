@@ -15,9 +15,9 @@ from conftest import (
     write_pcm24,
     write_wav_with_chunks,
 )
-from runner import run
+from runner import CLASSIFY, run
 
-LOADED = "Each recording gives"  # run the example up to its scattering
+LOADED = "Log-scattering transform"  # run the example up to its scattering
 
 
 def fake_git(tmp_path, monkeypatch, exists):
@@ -44,7 +44,7 @@ def test_absent_dataset_and_no_download(tmp_path, monkeypatch, git_exists):
     monkeypatch.setenv("KYMATIO_DATASETS", str(base))
     fake_git(tmp_path, monkeypatch, git_exists)
     with pytest.raises(RuntimeError) as excinfo:
-        run(until=LOADED)
+        run(CLASSIFY, until=LOADED)
     message = str(excinfo.value)
     assert message.startswith("Cannot load FSDD: ")
     assert f"Delete {base / 'fsdd'} to clone it anew" in message
@@ -62,7 +62,7 @@ def test_half_finished_download(fsdd, tmp_path, monkeypatch, leftover):
         fsdd.mkdir()
     fake_git(tmp_path, monkeypatch, exists=True)
     with pytest.raises(RuntimeError) as excinfo:
-        run(until=LOADED)
+        run(CLASSIFY, until=LOADED)
     # Either way the message names the folder to delete or to fill.
     assert str(fsdd.parents[1]) in str(excinfo.value)
     assert raised_in_example(excinfo)
@@ -72,16 +72,15 @@ def test_only_wrongly_named_files_is_no_dataset(fsdd):
     for path in fsdd.iterdir():
         path.rename(path.with_name("take_" + path.name))
     with pytest.raises(RuntimeError) as excinfo:
-        with pytest.warns(UserWarning, match="Skipping take_"):
-            run(until=LOADED)
+        run(CLASSIFY, until=LOADED)
     everything = ", ".join("0123456789")
     assert f"lacks recordings of digits {everything}. " in str(excinfo.value)
     assert raised_in_example(excinfo)
 
 
-# Without a zero the transform figure found no recording to show; without a
-# three or a seven the example trained on eight classes and printed a high
-# accuracy over them. Both must stop before any training, naming the cause.
+# Without a three or a seven the example would train on eight classes and
+# print a high accuracy over them: it must stop before any training, naming
+# the cause.
 @pytest.mark.parametrize(
     "missing", ["0", "37"], ids=["no zero", "no three or seven"]
 )
@@ -90,7 +89,7 @@ def test_a_copy_without_some_digits_is_told_not_trained_on(fsdd, missing):
         if path.name[0] in missing:
             path.unlink()
     with pytest.raises(RuntimeError) as excinfo:
-        result = run(until=LOADED)
+        result = run(CLASSIFY, until=LOADED)
         pytest.fail(f"it went on with {len(result['names'])} recordings")
     folder = fsdd.parents[1]
     assert str(excinfo.value) == (
@@ -130,7 +129,7 @@ def test_unreadable_recording_names_the_file(fsdd, damage):
         }[damage]
         path.write_bytes(broken)
     with pytest.raises(RuntimeError) as excinfo:
-        run(until=LOADED)
+        run(CLASSIFY, until=LOADED)
     assert str(excinfo.value).startswith(f"Cannot read {path}: ")
     assert str(excinfo.value).endswith("Replace it.")
     # The reader's own error stays attached, for whoever needs more detail.
@@ -161,7 +160,9 @@ def test_metadata_chunks_are_read_past_with_the_audio_unchanged(
     write_wav_with_chunks(
         path, samples, **{where: [(chunk.encode(), METADATA[chunk])]}
     )
-    result = run(until=LOADED)  # a warning would fail the test (pyproject)
+    result = run(
+        CLASSIFY, until=LOADED
+    )  # a warning would fail the test (pyproject)
     row = result["names"].index("7_bob_2.wav")
     np.testing.assert_array_equal(result["recordings"][row], samples)
 
@@ -174,7 +175,7 @@ def test_an_unexpected_error_is_not_blamed_on_the_file(fsdd, monkeypatch):
 
     monkeypatch.setattr(wavfile, "read", read)
     with pytest.raises(TypeError, match="an error nobody expected"):
-        run(until=LOADED)
+        run(CLASSIFY, until=LOADED)
 
 
 def pcm8(x):
@@ -206,7 +207,7 @@ def test_sample_formats_are_mixed_to_mono_and_scaled(fsdd, fmt):
     x = tone(6, 1, 4)
     x /= np.abs(x).max()
     FORMATS[fmt](fsdd / "6_bob_4.wav", x)
-    result = run(until=LOADED)
+    result = run(CLASSIFY, until=LOADED)
     row = result["names"].index("6_bob_4.wav")
     loaded = result["recordings"][row]
     assert loaded.shape == x.shape  # one channel, every sample
@@ -227,7 +228,7 @@ def test_other_sample_rate_is_resampled(fsdd):
         2 * RATE,
         (np.sin(2 * np.pi * f0 * t) * 9000).astype(np.int16),
     )
-    result = run(until=LOADED)
+    result = run(CLASSIFY, until=LOADED)
     row = result["x_all"][result["names"].index("8_alice_2.wav")]
     nonzero = torch.nonzero(row).squeeze()
     # 4,000 samples at 16 kHz are 2,000 samples at 8 kHz, centred in T.

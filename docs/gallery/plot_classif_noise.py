@@ -1,0 +1,1 @@
+../../plot_classif_noise.py
