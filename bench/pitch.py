@@ -20,7 +20,7 @@ import argparse
 
 import numpy as np
 
-from runner import run
+from runner import CLASSIFY, run
 
 FRAME, HOP = 320, 80  # samples at 8 kHz: 40 ms, 10 ms
 LOW, HIGH = 60, 400  # Hz, the pitch range searched
@@ -44,7 +44,7 @@ def pitches(x, rate):
 
 
 def main():
-    result = run(until="Each recording gives")
+    result = run(CLASSIFY, until="The first recording, a")
     rate = result["sampling_rate"]
     hz, first = result["hz"], result["first"]
     meta = result["scattering"].meta()

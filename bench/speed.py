@@ -1,22 +1,20 @@
-"""Speed and memory of the example: batched scattering against one call, and
-the whole example against an earlier version of it.
+"""Speed and memory of the classification example.
 
-Runs ``plot_classif_torch.py`` itself in fresh processes, through the shared
-runner: as written, and with ``scattering_batch`` large enough that all
-recordings go through one ``Scattering1D`` call, as in the original kymatio
-example. For each run it records the whole example's time, the time of its
-scattering cell and the process's peak resident memory; it also checks that
-both ways give the same features and the same accuracies. Needs
-``KYMATIO_DATASETS`` to hold FSDD. Three repetitions take about 10 minutes on
-a 2-core CPU.
+Default: the example as written, which scatters the recordings in batches
+(64 a call on a CPU), against one ``Scattering1D`` call over all of them, as
+in the original kymatio example. Each runs the whole example in fresh
+processes through the shared runner, alternately, so that drifts in load
+hit both alike; it prints the median time of the scattering cell and of the
+whole example, the peak resident memory, their ratios, and whether both
+ways give the same features and accuracies.
 
-With ``--against REV`` it instead runs the example of git revision ``REV``
-and the working tree's, each as a plain script in a fresh process,
-interleaved, and prints how much longer the working tree's takes.
+``--against REV``: the whole example at git revision ``REV`` and in the
+working tree, each as a plain script in a fresh process, alternately, and
+the ratio of their median times. Needs ``KYMATIO_DATASETS`` to hold FSDD;
+three repetitions take about 10 minutes on a 2-core CPU.
 
-    python bench/speed.py              # medians of 3 runs of each variant
-    python bench/speed.py --repeat 1
-    python bench/speed.py --against 099b1f8 --repeat 3
+    python bench/speed.py               # medians of 3 runs of each
+    python bench/speed.py --against REV --repeat 3
 """
 
 import argparse
@@ -28,66 +26,70 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from runner import CLASSIFY, run_in_fresh_process
 
-from runner import EXAMPLE, run_in_fresh_process
+VARIANTS = {"one call": {"scattering_batch": 10**6}, "batches": {}}
 
-VARIANTS = {"single call": {"scattering_batch": 10**6}, "batched": {}}
-MEASURES = ("scattering_s", "example_s", "peak_rss_mb")
+
+def measure(r):
+    """The scattering cell's time, and what must not depend on batching."""
+    S = r["S_all"].double()
+    return {
+        "scattering_s": r.seconds["S_all"],
+        "sums": [S.sum().item(), S.square().sum().item()],
+        "output": r.output,  # every accuracy the example prints
+    }
 
 
 def compare(repeat):
     runs = {name: [] for name in VARIANTS}
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(
-            repeat
-        ):  # interleaved, so drifts in load hit both alike
-            for name, parameters in VARIANTS.items():
-                path = Path(tmp) / f"{i}-{name}.npy"
-                run = run_in_fresh_process(features_path=path, **parameters)
-                runs[name].append(run)
-                print(
-                    f"run {i + 1} {name:11s}: scattering {run['scattering_s']:5.1f} s,"
-                    f" example {run['example_s']:5.1f} s,"
-                    f" peak RSS {run['peak_rss_mb']:5.0f} MB",
-                    flush=True,
-                )
-        single = np.load(Path(tmp) / "0-single call.npy")
-        batched = np.load(Path(tmp) / "0-batched.npy")
-    same_features = np.allclose(single, batched, rtol=1e-5, atol=1e-6)
-    accuracies = [
-        {k: runs[name][0][k] for k in ("ladder", "train", "test")}
-        for name in VARIANTS
-    ]
-    same_accuracies = accuracies[0] == accuracies[1]
+    for i in range(repeat):
+        for name, parameters in VARIANTS.items():
+            child = run_in_fresh_process(
+                CLASSIFY, "speed:measure", **parameters
+            )
+            runs[name].append(child)
+            print(
+                f"run {i + 1} {name}: scattering "
+                f"{child['measured']['scattering_s']:.1f} s, example "
+                f"{child['example_s']:.1f} s, peak RSS "
+                f"{child['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
     median = {
-        name: {k: statistics.median(r[k] for r in rs) for k in MEASURES}
+        name: {
+            "scattering": statistics.median(
+                c["measured"]["scattering_s"] for c in rs
+            ),
+            "example": statistics.median(c["example_s"] for c in rs),
+            "memory": statistics.median(c["peak_rss_mb"] for c in rs),
+        }
         for name, rs in runs.items()
     }
-
+    one, batches = median["one call"], median["batches"]
     print(
-        f"\ndevice: {runs['batched'][0]['device']}, medians of {repeat} runs"
+        f"\ndevice: {runs['batches'][0]['device']}, medians of {repeat} runs"
     )
-    print(
-        "| variant     | scattering (s) | whole example (s) | peak RSS (MB) |"
-    )
-    print(
-        "|-------------|---------------:|------------------:|--------------:|"
-    )
+    print("| variant | scattering (s) | whole example (s) | peak RSS (MB) |")
+    print("|---|---:|---:|---:|")
     for name, m in median.items():
         print(
-            f"| {name:11s} | {m['scattering_s']:14.1f} "
-            f"| {m['example_s']:17.1f} | {m['peak_rss_mb']:13.0f} |"
+            f"| {name} | {m['scattering']:.1f} | {m['example']:.1f} | {m['memory']:.0f} |"
         )
-    print(
-        f"features_allclose={same_features} same_accuracies={same_accuracies}"
+    first = [runs[name][0]["measured"] for name in VARIANTS]
+    same_features = all(
+        abs(a - b) <= 1e-6 * abs(a)
+        for a, b in zip(*(f["sums"] for f in first), strict=True)
     )
-    s, b = median["single call"], median["batched"]
-    print(f"scattering_speedup={s['scattering_s'] / b['scattering_s']:.1f}x")
-    print(f"example_speedup={s['example_s'] / b['example_s']:.1f}x")
-    print(f"rss_reduction={s['peak_rss_mb'] / b['peak_rss_mb']:.1f}x")
-    if not (same_features and same_accuracies):
-        sys.exit("batched and single-call runs disagree")
+    same_results = first[0]["output"] == first[1]["output"]
+    print(f"same_features={same_features} same_printed_results={same_results}")
+    print(
+        f"scattering_speedup={one['scattering'] / batches['scattering']:.1f}x"
+    )
+    print(f"example_speedup={one['example'] / batches['example']:.1f}x")
+    print(f"memory_reduction={one['memory'] / batches['memory']:.1f}x")
+    if not (same_features and same_results):
+        sys.exit("one call and batches disagree")
 
 
 def seconds_to_run(script):
@@ -110,24 +112,22 @@ def seconds_to_run(script):
 
 def against(revision, repeat):
     """The whole example at ``revision`` and in the working tree, timed
-    alternately, so that drifts in load hit both alike."""
+    alternately."""
     source = subprocess.run(
-        ["git", "show", f"{revision}:{EXAMPLE.name}"],
-        cwd=EXAMPLE.parent,
+        ["git", "show", f"{revision}:{CLASSIFY.name}"],
+        cwd=CLASSIFY.parent,
         check=True,
         capture_output=True,
         text=True,
     ).stdout
     times = {revision: [], "working tree": []}
-    memory = {revision: [], "working tree": []}
     with tempfile.TemporaryDirectory() as tmp:
-        earlier = Path(tmp) / EXAMPLE.name
+        earlier = Path(tmp) / CLASSIFY.name
         earlier.write_text(source)
         for i in range(repeat):
-            for name, script in zip(times, (earlier, EXAMPLE), strict=True):
+            for name, script in zip(times, (earlier, CLASSIFY), strict=True):
                 seconds, peak = seconds_to_run(script)
                 times[name].append(seconds)
-                memory[name].append(peak)
                 print(
                     f"run {i + 1} {name}: {seconds:.1f} s, peak RSS {peak:.0f} MB",
                     flush=True,
@@ -137,8 +137,6 @@ def against(revision, repeat):
         f"\nmedians of {repeat}: {revision} {before:.1f} s, working tree {now:.1f} s"
     )
     print(f"example_time_ratio={now / before:.2f} (working tree / {revision})")
-    peak = max(memory["working tree"])
-    print(f"peak_rss_mb={peak:.0f} (working tree, the largest of {repeat})")
 
 
 if __name__ == "__main__":
