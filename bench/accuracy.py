@@ -39,9 +39,11 @@ COLUMNS = {
     "errors order 1": "errors, order 1",
     "errors orders 1 and 2": "errors, orders 1 and 2",
     "new voice": "new voice",
+    "voices' range": "best - worst voice",
     "clean 20 dB": "20 dB",
     "clean 10 dB": "10 dB",
     "noise test": "noise example: test",
+    "copies 10 dB": "copies alone, 10 dB",
     "noise 20 dB": "20 dB",
     "noise 10 dB": "10 dB",
     "noise new voice": "new voice",
@@ -68,7 +70,12 @@ def classification_scores(r):
         wrong[f"errors {name}"] = int((predicted != y[in_test]).sum())
     _, test, _ = r["evaluate"](r["model"], r["features"][in_test], y[in_test])
     voices = list(r["new_voice"].values())
-    return {"test": test, **wrong, "new voice": statistics.mean(voices)}
+    return {
+        "test": test,
+        **wrong,
+        "new voice": statistics.mean(voices),
+        "voices' range": max(voices) - min(voices),
+    }
 
 
 def noise_new_voice(r):
@@ -100,6 +107,7 @@ def noise_scores(r):
         "clean 20 dB": clean["20 dB"],
         "clean 10 dB": clean["10 dB"],
         "noise test": r["evaluate"](r["final"], features, y[in_test])[1],
+        "copies 10 dB": r["scores"]["+ altered copies"]["10 dB"],
         "noise 20 dB": final["20 dB"],
         "noise 10 dB": final["10 dB"],
         "noise new voice": noise_new_voice(r),
@@ -135,9 +143,8 @@ def accuracy_table(seeds, device=None, threads=None):
         ("min", min),
         ("max", max),
     ):
-        cells = " | ".join(
-            f"{summary(r[c] for r in rows.values()):.4g}" for c in COLUMNS
-        )
+        values = [summary(r[c] for r in rows.values()) for c in COLUMNS]
+        cells = " | ".join(f"{v:.4f}" for v in values)
         print(f"| {name} | {cells} |")
     print(f"\nMeans over seeds {list(seeds)}, as README.md quotes them:")
     print("| test recordings | classification example | noise example |")

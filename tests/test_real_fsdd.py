@@ -1,10 +1,14 @@
-"""The example on the real FSDD, and the numbers its text and README quote.
+"""What the examples' text claims, checked on the real FSDD; and README.md's
+table against the bench that prints it.
 
 The second tier (``python -m pytest -m slow``). Skipped, with the reason,
 when ``KYMATIO_DATASETS`` does not hold FSDD; CI sets ``REQUIRE_REAL_FSDD=1``
-so that there these tests fail rather than skip. Each number a sentence
-quotes is read from the sentence and checked against what the run printed
-or computed, so rewording a sentence that holds no number breaks nothing.
+so that there these tests fail rather than skip.
+
+The text states only what holds over seeds 0-4 and across machines. Each
+claim is checked here as a property of one run (seed 0, on the CPU), with
+a bound that every one of the five seeds meets: the ``SPREAD`` notes give
+the range ``python bench/accuracy.py`` printed for seeds 0-4.
 """
 
 import re
@@ -14,226 +18,200 @@ import numpy as np
 import pytest
 import torch
 
-from accuracy import accuracy_table
+from accuracy import README_ROWS, accuracy_table
 from conftest import ROOT, require_real_fsdd
 from pitch import pitches
-from runner import run
+from runner import CLASSIFY, NOISE, run
 
 pytestmark = pytest.mark.slow
 
-DIGITS = "zero one two three four five six seven eight nine".split()
-ONE_RECORDING = 1 / 300
-# How far a quoted accuracy may move, in test recordings, between the
-# machine that printed it and another run of the same code: one recording,
-# the largest difference measured between 1 and 2 threads (README.md).
-TEST_SPREAD = 1
-SPEAKER_SPREAD = 2 / 500  # the same for a held-out speaker's 500
-SEEDS = [0, 1, 2, 3, 4]  # the seeds of README.md's accuracy table
+ONE_TAKE = 1 / 300
 
 
-def words(document):
-    """The text of a file with its comment marks and line breaks gone."""
-    text = (ROOT / document).read_text().replace("\n# ", "\n")
-    return " ".join(text.split())
-
-
-def section(document, start, stop=None):
-    """The words of ``document`` from ``start`` to ``stop`` (or the end)."""
-    text = words(document)
-    begin = text.index(start)
-    return text[begin : None if stop is None else text.index(stop, begin)]
-
-
-@pytest.fixture(scope="module")
-def real_run():
-    """The example on a CPU, where the numbers its text quotes were printed
-    (on a GPU, floating-point differences move a recording or two)."""
-    require_real_fsdd()
-    plt.close("all")
-    result = run(device=torch.device("cpu"), scattering_batch=64)
-    # The figures, to look at: test-results/ is not tracked.
+def keep_figures(result, name):
+    """Save the run's figures and output to test-results/ (not tracked)."""
     folder = ROOT / "test-results"
     folder.mkdir(exist_ok=True)
     for n in plt.get_fignums():
-        plt.figure(n).savefig(folder / f"real_fsdd_figure_{n}.png")
+        plt.figure(n).savefig(folder / f"{name}_figure_{n}.png")
     plt.close("all")
-    (folder / "real_fsdd_output.txt").write_text(result.output)
+    (folder / f"{name}_output.txt").write_text(result.output)
+
+
+@pytest.fixture(scope="module")
+def classification():
+    require_real_fsdd()
+    plt.close("all")
+    result = run(CLASSIFY, device=torch.device("cpu"))
+    keep_figures(result, "classification")
     return result
 
 
-def printed_table(result):
-    """The accuracies the run printed for each pipeline and noise level."""
-    rows = re.findall(
-        r"^(.+): (\d\.\d{3}), (\d\.\d{3}), (\d\.\d{3}), (\d\.\d{3})$",
-        result.output,
-        re.M,
+@pytest.fixture(scope="module")
+def noise():
+    require_real_fsdd()
+    plt.close("all")
+    result = run(NOISE, device=torch.device("cpu"))
+    keep_figures(result, "noise")
+    return result
+
+
+def errors(result, name):
+    y, in_test = result["y_all"], result["in_test"]
+    X = result["feature_sets"][name][in_test]
+    *_, predicted = result["evaluate"](result["classifiers"][name], X, y[in_test])
+    return int((predicted != y[in_test]).sum())
+
+
+def test_the_official_split(classification):
+    assert len(classification["names"]) == 3000
+    assert int(classification["in_test"].sum()) == 300
+
+
+def test_nearly_every_test_take_is_right(classification):
+    # "Nearly every test take comes out right." SPREAD: 0.993-1.000.
+    r = classification
+    _, accuracy, _ = r["evaluate"](
+        r["model"], r["features"][r["in_test"]], r["y_all"][r["in_test"]]
     )
-    levels = list(result["tests"])
-    return {
-        name: dict(zip(levels, map(float, a), strict=True))
-        for name, *a in rows
-    }
+    assert accuracy >= 0.98
 
 
-def test_the_official_split_and_its_final_accuracy(real_run):
-    assert len(real_run["names"]) == 3000
-    assert int(real_run["in_test"].sum()) == 300
-    assert real_run["final"].test.accuracy >= 0.98
+def test_the_second_order_cuts_the_errors_several_fold(classification):
+    # "The second order cuts the errors several-fold." SPREAD: order 1,
+    # 4-12 errors; orders 1 and 2, 0-2.
+    order_1, both = (errors(classification, n) for n in classification["classifiers"])
+    assert order_1 >= 3 * max(both, 1), (order_1, both)
 
 
-def test_the_counts_of_the_ladder_the_text_quotes(real_run):
-    # "... 36, 11 and 2 of the 300 test takes wrong ..."
-    counts = re.findall(
-        r"^.+: (\d+) of 300 test takes wrong$", real_run.output, re.M
-    )
-    text = section(
-        "plot_classif_torch.py", "What each part buys", "A room's noise"
-    )
-    quoted = re.search(r"(\d+), (\d+) and (\d+) of the 300 test takes", text)
-    assert quoted, "the text does not quote the ladder's counts"
-    assert list(quoted.groups()) == counts
+def test_each_half_of_the_window_holds_part_of_the_word(classification):
+    # "As the window is centred on the word's energy, each half holds part
+    # of the word": here, of every recording, 40 % to 60 % of its energy.
+    energy = classification["x_all"].double() ** 2
+    first_half = energy[:, : energy.shape[1] // 2].sum(1) / energy.sum(1)
+    assert first_half.min() > 0.4 and first_half.max() < 0.6
 
 
-def test_the_accuracies_the_noise_text_quotes(real_run):
-    # Every percentage in the text about noise is one the run printed, or
-    # a seed's accuracy in noise from README's table of bench/accuracy.py,
-    # which test_accuracy_benchmark_over_five_seeds_matches_the_readme
-    # checks against the bench.
-    table = printed_table(real_run)
-    values = {f"{100 * a:.1f}" for row in table.values() for a in row.values()}
-    over_seeds = readme_table((ROOT / "README.md").read_text(), 8)
-    values |= {
-        f"{100 * a:.1f}" for row in over_seeds.values() for a in row[4:6]
-    }
-    text = section(
-        "plot_classif_torch.py", "Training on altered copies", "Evaluation"
-    )
-    quoted = re.findall(r"(\d+\.\d) %", text)
-    assert quoted, "the text quotes no accuracy"
-    for q in quoted:
-        assert q in values, (q, table)
+def band_widths(result):
+    """The width at half height (Hz) of each first-order band."""
+    meta = result["scattering"].meta()
+    sigma = meta["sigma"][meta["order"] > 0, 0] * result["sampling_rate"]
+    return 2 * np.sqrt(2 * np.log(2)) * sigma[result["first"]]
 
 
-def test_what_noise_does_to_the_coefficients(real_run):
-    # The text: noise leaves the loud coefficients nearly as they were and
-    # lifts the quiet ones, those at the floor log(log_eps) rising "up to
-    # about -5.2 at 20 dB".
-    clean, noisy = real_run["tests"]["clean"], real_run["tests"]["20 dB"]
-    floor = np.log(real_run["log_eps"])
-    loud = clean > np.quantile(clean.numpy(), 0.99)
-    assert (noisy - clean)[loud].abs().median() < 0.2
-    at_floor = noisy[clean < floor + 0.5]
-    text = section("plot_classif_torch.py", "A room's noise", "Training on")
-    [top] = re.findall(r"up to about (-\d+\.\d) at 20 dB", text)
-    assert abs(float(top) - float(at_floor.max())) <= 0.25
-
-
-def test_the_transform_text_holds_for_the_first_recording(real_run):
-    text = section(
-        "plot_classif_torch.py",
-        "What a recording looks like",
-        "Training a logistic regression",
-    )
-    # "199 Hz wide at half height": kymatio's filter bank.
-    meta = real_run["scattering"].meta()
-    sigma = meta["sigma"][meta["order"] > 0, 0] * 8000
-    first = real_run["first"]
-    band = np.abs(real_run["hz"][first, 0] - 2400).argmin()
-    width = 2 * np.sqrt(2 * np.log(2)) * sigma[first][band]
-    assert f"{width:.0f} Hz wide at half height" in text
-    # "a standard deviation of about 50 ms": kymatio's low-pass filter has
-    # a standard deviation of sigma0 / 2**J cycles per sample in frequency.
-    sigma_t = 2 ** real_run["J"] / (2 * np.pi * real_run["scattering"].sigma0)
-    assert "standard deviation of about 50 ms" in text
-    assert abs(sigma_t / 8000 - 0.050) < 0.005
-    # "pitch between 107 and 170 Hz": bench/pitch.py's percentiles.
-    found = np.concatenate([pitches(x, 8000) for x in real_run["recordings"]])
-    low, high = np.percentile(found, [10, 90])
-    assert f"between {low:.0f} and {high:.0f} Hz" in text
-    # "largest at its two fastest rates, 175 and 350 Hz": over the frames
-    # where the first recording sounds.
-    S, hz, rates = real_run["S_all"][0], real_run["hz"], real_run["rates"]
-    sounding = real_run["x_all"][0].reshape(32, -1).abs().amax(1) > 0.1
+def test_what_the_transform_figure_shows(classification):
+    r = classification
+    found = np.concatenate([pitches(x, 8000) for x in r["recordings"]])
+    low, high = np.percentile(found, [10, 90])  # FSDD's voices' pitch
+    widths, bands = band_widths(r), r["hz"][r["first"], 0]
+    # "At the bottom, where its bands are narrower than the voice's pitch,
+    # the lowest harmonics show as separate lines."
+    assert (bands[widths < low] < 1000).all() and (widths < low).sum() >= 10
+    # "The band at 2.4 kHz is about 200 Hz wide, wider than the pitch of
+    # FSDD's voices."
+    width = widths[bands == r["band"]][0]
+    assert abs(width - 200) < 20 and width > high
+    # "While the voice sounds its second order is largest at the fastest
+    # rates": the two largest, over the frames where the first recording
+    # sounds, are the band's two fastest.
+    S, hz, rates = r["S_all"][0], r["hz"], r["rates"]
+    sounding = r["x_all"][0].reshape(32, -1).abs().amax(1) > 0.1
     energy = S[rates][:, sounding].mean(1).numpy()
     top_two = np.sort(hz[rates, 1][np.argsort(energy)[-2:]])
     assert np.allclose(top_two, np.sort(hz[rates, 1])[-2:]), energy
-    assert f"{top_two[0]:.0f} and {top_two[1]:.0f} Hz" in text
 
 
-def test_the_confusions_the_text_names(real_run):
-    # "... nine as one (41), ..." in the text about the right-hand matrix:
-    # each count is the figure's, and they are its largest off-diagonal
-    # cells.
-    y, predicted = real_run["y_all"].numpy(), real_run["never_heard"].numpy()
+def test_a_voice_never_heard(classification):
+    # "About three recordings in four of a voice it has never heard come
+    # out right, and the six voices differ widely." SPREAD: means
+    # 0.757-0.775; each seed's worst voice about 0.30 below its best.
+    voices = list(classification["new_voice"].values())
+    assert 0.70 <= np.mean(voices) <= 0.80
+    assert max(voices) - min(voices) >= 0.15
+
+
+def test_where_the_errors_gather(classification):
+    # "On known voices few errors remain; on voices never heard they
+    # gather in a few cells, between digits that share a sound": the five
+    # largest of the 90 cells off the diagonal hold a third of the errors.
+    r = classification
+    y, predicted = r["y_all"].numpy(), r["never_heard"].numpy()
     matrix = np.zeros((10, 10), int)
     np.add.at(matrix, (y, predicted), 1)
-    text = section("plot_classif_torch.py", "Where it errs")
-    named = re.findall(
-        rf"({'|'.join(DIGITS)}) as ({'|'.join(DIGITS)}) \((\d+)\)", text
-    )
-    assert len(named) >= 2, "the text names no confusion"
-    off = matrix - np.diag(np.diag(matrix))
-    largest = sorted(off.ravel(), reverse=True)[: len(named)]
-    for truth, guess, count in named:
-        assert off[DIGITS.index(truth), DIGITS.index(guess)] == int(count)
-    assert sorted(int(c) for *_, c in named) == sorted(largest)
+    off = (matrix - np.diag(np.diag(matrix))).ravel()
+    assert np.sort(off)[-5:].sum() >= off.sum() / 3
+    known = (r["known_voices"] != y[r["in_test"].numpy()]).sum()
+    assert known <= 6
 
 
-def test_the_new_voice_accuracies_the_text_quotes(real_run):
-    printed = real_run["new_voice"]
-    mean = np.mean(list(printed.values()))
-    text = section(
-        "plot_classif_torch.py", "A voice it has never heard", "Where it errs"
-    )
-    quote = re.search(
-        r"(\d+\.\d) % on average, from (\d+\.\d) % to (\d+\.\d) %", text
-    )
-    assert quote, "the text does not quote the new-voice accuracies"
-    for q, c in zip(
-        map(float, quote.groups()),
-        (mean, min(printed.values()), max(printed.values())),
-        strict=True,
-    ):
-        assert abs(q / 100 - c) <= 0.0005 + SPEAKER_SPREAD
+def test_classify_names_the_digit_of_the_first_file(classification):
+    [line] = re.findall(r"^(\S+) is a (\d)$", classification.output, re.M)
+    assert line == ("0_george_0.wav", "0")
 
 
-def readme_table(text, columns):
-    cell = r"\s+\|\s+(\d\.\d{3,4})"
-    rows = re.findall(rf"^\|\s+(\d|mean){cell * columns}\s+\|$", text, re.M)
-    return {seed: tuple(map(float, accs)) for seed, *accs in rows}
+def test_what_noise_does_to_the_coefficients(noise):
+    # "The loud ones stay near [the diagonal]; the quieter a coefficient,
+    # the further noise lifts it, and those at the floor rise to the
+    # noise's level in their band, values they seldom take in clean
+    # training."
+    clean, noisy = noise["tests"]["clean"], noise["tests"]["20 dB"]
+    lift = noisy - clean
+    loud = clean > np.quantile(clean.numpy(), 0.99)
+    assert lift[loud].abs().median() < 0.2
+    edges = [-14, -12, -9, -6, -3]
+    medians = [
+        lift[(clean >= lo) & (clean < hi)].median().item()
+        for lo, hi in zip(edges, edges[1:], strict=False)
+    ]
+    assert medians == sorted(medians, reverse=True), medians
+    at_floor = clean < np.log(noise["log_eps"]) + 0.5
+    risen = noisy[at_floor]
+    assert risen.median() - clean[at_floor].median() > 4
+    train = noise["S_all"][noise["train"]]
+    lo, hi = np.quantile(risen.numpy(), [0.25, 0.75])
+    share = ((train >= lo) & (train <= hi)).float().mean()
+    assert share < 0.1, share
 
 
-def test_accuracy_benchmark_over_five_seeds_matches_the_readme():
+def test_noise_undoes_the_clean_classifier_and_the_remedies_win_it_back(noise):
+    # "Trained on clean takes, the classifier loses most test takes at
+    # 10 dB. The copies win most of them back, and the second floor more,
+    # while both keep the clean takes about as well." SPREAD: see
+    # bench/README.md.
+    scores = noise["scores"]
+    clean = scores["trained on clean takes"]
+    copies, final = scores["+ altered copies"], scores["+ a second floor"]
+    assert clean["10 dB"] < 0.5
+    lost = clean["clean"] - clean["10 dB"]
+    assert copies["10 dB"] - clean["10 dB"] > lost / 2
+    assert final["10 dB"] > copies["10 dB"]
+    for remedy in (copies, final):
+        assert remedy["clean"] >= clean["clean"] - 3 * ONE_TAKE
+
+
+def test_what_still_fails(noise):
+    # "At 10 dB about one test take in ten is still wrong." SPREAD: see
+    # bench/README.md.
+    wrong = 1 - noise["scores"]["+ a second floor"]["10 dB"]
+    assert 0.05 <= wrong <= 0.15
+
+
+def readme_table():
+    """README.md's table of five-seed means: {row: (first, second)}."""
+    text = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| (.+?) \| (\d\.\d{3}) \| (\d\.\d{3}) \|$", text, re.M)
+    return {row: (float(a), float(b)) for row, a, b in rows}
+
+
+def test_the_readme_table_is_what_the_accuracy_bench_prints(capsys):
+    # Every number of README.md's table, from bench/accuracy.py run now.
     require_real_fsdd()
-    rows = accuracy_table(SEEDS, device="cpu")
-    computed = {}
-    for seed, acc in rows.items():
-        final = acc["noise"]["+ a second floor"]
-        computed[str(seed)] = (
-            *acc["ladder"].values(),
-            acc["test"],
-            final["20 dB"],
-            final["10 dB"],
-            acc["train"],
-            float(np.mean(list(acc["new_voice"].values()))),
-        )
-    computed["mean"] = tuple(np.mean(list(computed.values()), axis=0))
-    readme = (ROOT / "README.md").read_text()
-    table = readme_table(readme, 8)
-    assert sorted(table) == sorted(computed)
-    for seed, accuracies in computed.items():
-        for q, c in zip(table[seed], accuracies, strict=True):
-            assert abs(q - c) <= TEST_SPREAD * ONE_RECORDING + 0.0005, (
-                seed,
-                table[seed],
-                accuracies,
-            )
-    summary = re.search(
-        rf"mean_test_accuracy=(\d\.\d{{4}}) min=(\d\.\d{{4}}) seeds={len(SEEDS)}",
-        readme,
-    )
-    assert summary, "README.md lacks the summary line of bench/accuracy.py"
-    tests = [acc["test"] for acc in rows.values()]
-    assert abs(float(summary[1]) - np.mean(tests)) <= ONE_RECORDING
-    # The goal: a mean of 99.0 % or more on the clean official split.
-    assert np.mean(tests) >= 0.990 - 1e-6
+    rows = accuracy_table([0, 1, 2, 3, 4], device="cpu")
+    printed = capsys.readouterr().out
+    table = readme_table()
+    assert sorted(table) == sorted(README_ROWS)
+    for label, columns in README_ROWS.items():
+        means = [np.mean([r[c] for r in rows.values()]) for c in columns]
+        # One recording of 300 either way: another machine's float sums.
+        for quoted, measured in zip(table[label], means, strict=True):
+            assert abs(quoted - measured) <= ONE_TAKE + 5e-4, (label, printed)
