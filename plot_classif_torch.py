@@ -263,8 +263,8 @@ print(f"mean over speakers: {np.mean(list(new_voice.values())):.3f}")
 # predicted by the classifier that never heard its speaker.
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
 show = ConfusionMatrixDisplay.from_predictions
-show(y_all[in_test], known_voices, ax=axes[0])
-show(y_all, never_heard, ax=axes[1])
+show(y_test, known_voices, ax=axes[0]).im_.colorbar.set_label("recordings")
+show(y_all, never_heard, ax=axes[1]).im_.colorbar.set_label("recordings")
 axes[0].set_title("new takes of known voices")
 axes[1].set_title("voices never heard")
 plt.show()

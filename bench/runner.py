@@ -126,6 +126,17 @@ def with_settings(result, **settings):
         result.namespace.update(saved)
 
 
+def source_at(revision, path=CLASSIFY):
+    """The text of an example as it was at git ``revision``."""
+    return subprocess.run(
+        ["git", "show", f"{revision}:{Path(path).name}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 def validation_folds(result):
     """For each recording, its validation fold (0, 1 or 2), or -1 for the
     training takes that every fold trains on, or -2 for the test takes,

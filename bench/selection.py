@@ -23,16 +23,15 @@ Needs ``KYMATIO_DATASETS`` to hold FSDD; about 5 minutes on a 2-core CPU.
 
 import argparse
 import ast
-import subprocess
 import time
 
 import torch
 
 from runner import (
-    CLASSIFY,
     FOLDS,
     MARGIN,
     run,
+    source_at,
     validation_folds,
     with_settings,
 )
@@ -100,13 +99,7 @@ def right(result, features, **settings):
 def function_at(revision, name, namespace):
     """Function ``name`` of the example at git ``revision``, defined in a
     copy of ``namespace`` (so that it reads this run's settings)."""
-    source = subprocess.run(
-        ["git", "show", f"{revision}:{CLASSIFY.name}"],
-        cwd=CLASSIFY.parent,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    source = source_at(revision)
     [node] = [
         n for n in ast.parse(source).body if getattr(n, "name", 0) == name
     ]

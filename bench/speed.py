@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner import CLASSIFY, run_in_fresh_process
+from runner import CLASSIFY, run_in_fresh_process, source_at
 
 VARIANTS = {"one call": {"scattering_batch": 10**6}, "batches": {}}
 
@@ -113,13 +113,7 @@ def seconds_to_run(script):
 def against(revision, repeat):
     """The whole example at ``revision`` and in the working tree, timed
     alternately."""
-    source = subprocess.run(
-        ["git", "show", f"{revision}:{CLASSIFY.name}"],
-        cwd=CLASSIFY.parent,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    source = source_at(revision)
     times = {revision: [], "working tree": []}
     with tempfile.TemporaryDirectory() as tmp:
         earlier = Path(tmp) / CLASSIFY.name

@@ -5,9 +5,12 @@ import struct
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from scipy.io import wavfile
+
+from runner import run
 
 matplotlib.use("Agg")
 
@@ -89,6 +92,19 @@ def fsdd(tmp_path, monkeypatch):
     recordings = make_fsdd(tmp_path / "datasets")
     monkeypatch.setenv("KYMATIO_DATASETS", str(tmp_path / "datasets"))
     return recordings
+
+
+def run_example(path, datasets=None, **parameters):
+    """Run an example to its end (``KYMATIO_DATASETS`` set to ``datasets``
+    if given); its figures come back, closed, as ``result.figures``."""
+    plt.close("all")
+    with pytest.MonkeyPatch.context() as mp:
+        if datasets is not None:
+            mp.setenv("KYMATIO_DATASETS", str(datasets))
+        result = run(path, **parameters)
+    result.figures = [plt.figure(n) for n in plt.get_fignums()]
+    plt.close("all")
+    return result
 
 
 def raised_in_example(excinfo):

@@ -3,14 +3,13 @@
 import ast
 import re
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 from IPython.display import Audio
 from scipy.io import wavfile
 
-from conftest import RATE, make_fsdd, snapshot
+from conftest import RATE, make_fsdd, run_example, snapshot
 from runner import CLASSIFY, NOISE, cells, run
 
 TAKES = (0, 1, 2, 5, 6, 7, 8, 9)  # 60 test takes, 100 training takes
@@ -30,12 +29,7 @@ def datasets(tmp_path_factory):
 @pytest.fixture(scope="module")
 def full_run(datasets):
     before = snapshot(datasets)
-    plt.close("all")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KYMATIO_DATASETS", str(datasets))
-        result = run(NOISE)
-    result.figures = [plt.figure(n) for n in plt.get_fignums()]
-    plt.close("all")
+    result = run_example(NOISE, datasets)
     assert snapshot(datasets) == before, "the dataset folder was written to"
     return result
 
