@@ -2,18 +2,17 @@
 Spoken digits in a noisy room
 =============================
 
-FSDD's recordings are clean; a room's are not. We train the classifier of
-:ref:`sphx_glr_auto_examples_plot_classif_torch.py` on FSDD's clean takes,
-see what a room's noise does to its log-scattering coefficients and to its
-accuracy, and counter it twice: with noisy, clipped copies of the training
-recordings, and with a second floor under the log.
+FSDD's recordings are clean; a room's are not. We see what a room's noise
+does to the classifier of :ref:`sphx_glr_auto_examples_plot_classif_torch.py`
+and counter it twice: with noisy, clipped copies of the training recordings,
+and with a second floor under the log-scattering coefficients.
 """
 
 # %%
 # Preliminaries
 # -------------
-# The data, the transform and the classifier are those of the
-# classification example, cell for cell; IPython plays a noisy recording.
+# The data, the transform and the classifier are the classification
+# example's, cell for cell; IPython plays a noisy recording.
 import re
 import struct
 import warnings
@@ -61,9 +60,8 @@ except (OSError, RuntimeError) as err:
 
 
 # %%
-# ``read`` returns a WAV file's samples as one mono signal at 8 kHz, past the
-# metadata chunks that recorders add. It stops, naming the file, if the file
-# is cut short or holds no samples or samples that are not finite.
+# ``read`` returns a WAV file as one mono signal at 8 kHz, past the metadata
+# that recorders add; it names a file cut short, empty or not finite.
 def read(path):
     try:
         with warnings.catch_warnings():
@@ -79,9 +77,8 @@ def read(path):
 
 
 # %%
-# ``window`` scales a signal to peak amplitude 1 and cuts or zero-pads it to
-# ``n_samples`` around the middle of its energy: where the word lies in the
-# file does not matter.
+# ``window`` scales a signal to peak 1 and cuts or zero-pads it to
+# ``n_samples`` around the middle of its energy, wherever the word lies.
 def window(x):
     x = x / (np.abs(x).max() or 1)  # silence stays zero
     middle = np.searchsorted(np.cumsum(x**2), np.sum(x**2) / 2)
@@ -140,9 +137,9 @@ def summarize(S):
 
 # %%
 # ``fit`` trains a logistic regression, one linear layer whose logits go
-# into the cross-entropy loss, with Adam on mini-batches in a new order each
-# epoch, drawn on the CPU so that a GPU trains on the same batches. It
-# standardizes the features with the training statistics, and returns the
+# into the cross-entropy loss, on the features standardized with their
+# training statistics, with Adam on mini-batches in a new order each epoch
+# (drawn on the CPU: a GPU trains on the same ones). It returns the
 # classifier as a function from features to logits.
 def fit(X, y):
     torch.manual_seed(seed)
@@ -192,9 +189,8 @@ rng = np.random.default_rng(seed)
 Audio(window(add_noise(recordings[0], 10, rng)).numpy(), rate=sampling_rate)
 
 # %%
-# The classifier of the classification example, trained on the clean
-# training takes, and the 300 test takes amid white noise at 30, 20 and
-# 10 dB, scattered as the clean ones are:
+# The classification example's classifier, trained on the clean training
+# takes, and the 300 test takes amid white noise at 30, 20 and 10 dB:
 train = ~in_test
 clean = fit(summarize(S_all[train]), y_all[train])
 y_test = y_all[in_test]
@@ -216,10 +212,9 @@ plt.show()
 
 # %%
 # On the diagonal, noise left a coefficient as it was. The loud ones stay
-# near it; the quieter a coefficient, the further noise lifts it, and those
-# at the floor, log(``log_eps``) = -13.8 (the padding, and bands the voice
-# leaves empty), rise to the noise's level in their band, values they
-# seldom take in clean training. So the classifier falls apart in noise:
+# near it; the quieter, the further noise lifts them, and those at the floor
+# log(``log_eps``) = -13.8 (the padding, bands the voice leaves empty) rise
+# to values they seldom take in clean training. So the classifier fails:
 def accuracies(classifier, featurize, tests, y):  # at each noise level
     found = [evaluate(classifier, featurize(S), y)[1] for S in tests.values()]
     return {level: round(a, 3) for level, a in zip(tests, found, strict=True)}
@@ -235,8 +230,8 @@ print("trained on clean takes:", scores["trained on clean takes"])
 # --------------------------
 # Speech recognizers learn noise from examples. Each training recording gets
 # one altered copy: clipped at a random fraction of its peak, padded by a
-# random length, in noise of random colour between white and brown at an
-# SNR drawn in ``snr_range``, which fills the padding too.
+# random length, in noise of a random colour at an SNR drawn in
+# ``snr_range``, which fills the padding too.
 def altered_copy(x, rng):
     top = rng.uniform(0.1, 1) * np.abs(x).max()
     snr, exponent = rng.uniform(*snr_range), rng.uniform(0, 2)
@@ -259,9 +254,10 @@ print("+ altered copies:", scores["+ altered copies"])
 # --------------
 # The copies teach the classifier where noise lifts the quiet coefficients;
 # a second floor makes that matter less. ``two_floors`` summarizes them at
-# ``log_eps`` and again at ``noise_floor``, as log(S + 1e-3): there every
-# coefficient below 1e-3 reads within 0.7 of log(1e-3), whether silence or
-# noise put it there, and those above 1e-2 barely move.
+# ``log_eps``, which keeps the quiet detail of clean speech, and again at
+# ``noise_floor``, as log(S + 1e-3): there every coefficient below 1e-3
+# reads within 0.7 of log(1e-3), whether silence or noise put it there, and
+# those above 1e-2 barely move.
 def two_floors(S):  # S: the log-scattering at log_eps
     raised = S.exp().add_(noise_floor - log_eps).log_()  # at noise_floor
     return torch.cat([summarize(S), summarize(raised)], dim=1)
@@ -273,12 +269,12 @@ scores["+ a second floor"] = accuracies(final, two_floors, tests, y_test)
 print("+ a second floor:", scores["+ a second floor"])
 
 # %%
-# The three pipelines on the test takes at each noise level:
+# The three pipelines on the test takes at each noise level, the first point
+# of each line on the clean takes:
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
+levels = list(tests)
 for name, accuracy in scores.items():
-    ax.plot(
-        list(tests), [100 * a for a in accuracy.values()], "o-", label=name
-    )
+    ax.plot(levels, [100 * a for a in accuracy.values()], "o-", label=name)
 ax.set(xlabel="white noise (signal-to-noise ratio)", ylabel="accuracy (%)")
 ax.set_title(f"the {len(y_test)} test takes, seed {seed}")
 ax.legend()
@@ -292,17 +288,15 @@ plt.show()
 #
 # Evaluation
 # ----------
-# The final pipeline on the clean training takes and on the test takes as
-# read from disk:
-for split, rows in (("TRAIN", train), ("TEST", in_test)):
-    loss, accuracy, _ = evaluate(final, two_floors(S_all[rows]), y_all[rows])
-    print(f"{split}, average loss = {loss:.3f}, accuracy = {accuracy:.3f}")
+# The final pipeline on the test takes as read from disk:
+loss, accuracy, _ = evaluate(final, two_floors(S_all[in_test]), y_test)
+print(f"TEST, average loss = {loss:.3f}, accuracy = {accuracy:.3f}")
 
 # %%
 # What still fails
 # ----------------
 # Strong noise: at 10 dB about one test take in ten is still wrong, in noise
-# of a kind the copies hold. Reverberation is not measured here, nor a voice
-# never heard amid noise. ``python bench/robustness.py`` scores both
-# pipelines on the test takes altered 18 ways: noise of three colours, over
-# the word or around it, silence, clipping, hum and level.
+# of a kind the copies hold; reverberation and a new voice amid noise are
+# not measured. ``python bench/robustness.py`` scores both pipelines on the
+# test takes altered 18 ways: noise of three colours, over the word or
+# around it, silence, clipping, hum and level.

@@ -61,9 +61,8 @@ except (OSError, RuntimeError) as err:
 
 
 # %%
-# ``read`` returns a WAV file's samples as one mono signal at 8 kHz, past the
-# metadata chunks that recorders add. It stops, naming the file, if the file
-# is cut short or holds no samples or samples that are not finite.
+# ``read`` returns a WAV file as one mono signal at 8 kHz, past the metadata
+# that recorders add; it names a file cut short, empty or not finite.
 def read(path):
     try:
         with warnings.catch_warnings():
@@ -79,9 +78,8 @@ def read(path):
 
 
 # %%
-# ``window`` scales a signal to peak amplitude 1 and cuts or zero-pads it to
-# ``n_samples`` around the middle of its energy: where the word lies in the
-# file does not matter.
+# ``window`` scales a signal to peak 1 and cuts or zero-pads it to
+# ``n_samples`` around the middle of its energy, wherever the word lies.
 def window(x):
     x = x / (np.abs(x).max() or 1)  # silence stays zero
     middle = np.searchsorted(np.cumsum(x**2), np.sum(x**2) / 2)
@@ -174,9 +172,9 @@ def summarize(S):
 
 # %%
 # ``fit`` trains a logistic regression, one linear layer whose logits go
-# into the cross-entropy loss, with Adam on mini-batches in a new order each
-# epoch, drawn on the CPU so that a GPU trains on the same batches. It
-# standardizes the features with the training statistics, and returns the
+# into the cross-entropy loss, on the features standardized with their
+# training statistics, with Adam on mini-batches in a new order each epoch
+# (drawn on the CPU: a GPU trains on the same ones). It returns the
 # classifier as a function from features to logits.
 def fit(X, y):
     torch.manual_seed(seed)
