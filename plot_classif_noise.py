@@ -221,8 +221,8 @@ def accuracies(classifier, featurize, tests, y):  # at each noise level
 
 
 scores = {}
-scores["trained on clean takes"] = accuracies(clean, summarize, tests, y_test)
-print("trained on clean takes:", scores["trained on clean takes"])
+scores["clean training"] = accuracies(clean, summarize, tests, y_test)
+print("clean training:", scores["clean training"])
 
 
 # %%

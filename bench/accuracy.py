@@ -27,6 +27,7 @@ FSDD; about 3 minutes a seed on a 2-core CPU.
 import argparse
 import json
 import statistics
+import time
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +101,7 @@ def noise_scores(r):
     y, in_test = r["y_all"], r["in_test"]
     features = r["two_floors"](r["S_all"][in_test])
     clean, final = (
-        r["scores"]["trained on clean takes"],
+        r["scores"]["clean training"],
         r["scores"]["+ a second floor"],
     )
     return {
@@ -122,7 +123,7 @@ def cell(value):
 def accuracy_table(seeds, device=None, threads=None):
     """Print the table for ``seeds``; return {seed: {column: value}}."""
     parameters = {} if device is None else {"device": device}
-    rows = {}
+    rows, started = {}, time.perf_counter()
     print("| seed | " + " | ".join(COLUMNS.values()) + " |")
     print("|---:|" + "---:|" * len(COLUMNS))
     for seed in seeds:
@@ -152,6 +153,7 @@ def accuracy_table(seeds, device=None, threads=None):
     for label, pair in README_ROWS.items():
         means = [statistics.mean(r[c] for r in rows.values()) for c in pair]
         print(f"| {label} | {means[0]:.3f} | {means[1]:.3f} |")
+    print(f"took {time.perf_counter() - started:.0f} s")
     return rows
 
 

@@ -17,6 +17,7 @@ inverse of that lag. Needs ``KYMATIO_DATASETS`` to hold FSDD; about a minute.
 """
 
 import argparse
+import time
 
 import numpy as np
 
@@ -44,6 +45,7 @@ def pitches(x, rate):
 
 
 def main():
+    started = time.perf_counter()
     result = run(CLASSIFY, until="The first recording, a")
     rate = result["sampling_rate"]
     hz, first = result["hz"], result["first"]
@@ -73,6 +75,7 @@ def main():
         f"pitch_all_speakers p10={p10:.0f} median={p50:.0f} p90={p90:.0f} Hz"
     )
     print(f"harmonics_in_band={width / p90:.1f} to {width / p10:.1f}")
+    print(f"took {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -124,7 +124,7 @@ def test_table(seeds):
     started = time.perf_counter()
     r = run(NOISE, until="The three pipelines")
     pipelines = {
-        "trained on clean takes": (r["clean"], r["summarize"]),
+        "clean training": (r["clean"], r["summarize"]),
         FINAL: (r["final"], r["two_floors"]),
     }
     rows, y = np.flatnonzero(r["in_test"].numpy()), r["y_test"]

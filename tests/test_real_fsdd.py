@@ -177,7 +177,7 @@ def test_noise_undoes_the_clean_classifier_and_the_remedies_win_it_back(noise):
     # while both keep the clean takes about as well." SPREAD: see
     # bench/README.md.
     scores = noise["scores"]
-    clean = scores["trained on clean takes"]
+    clean = scores["clean training"]
     copies, final = scores["+ altered copies"], scores["+ a second floor"]
     assert clean["10 dB"] < 0.5
     lost = clean["clean"] - clean["10 dB"]
