@@ -164,7 +164,7 @@ def test_the_transform_figure_reads_on_one_time_axis(full_run):
         assert x.min() <= ax.get_xlim()[0] and x.max() >= ax.get_xlim()[1]
         assert ax.get_yscale() == "log" and "(Hz)" in ax.get_ylabel()
     assert "(s)" in panels[-1].get_xlabel() and "(peak 1)" in wave.get_ylabel()
-    assert [b.get_ylabel() for b in bars] == ["log-scattering"] * 2
+    assert [b.get_ylabel() for b in bars] == ["log(S + 1e-6)"] * 2
     hz, first, band = result["hz"], result["first"], result["band"]
     low, high = panels[0].get_ylim()
     assert low <= hz[first, 0].min() and high >= hz[first, 0].max()

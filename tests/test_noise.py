@@ -174,7 +174,9 @@ def test_the_histogram_counts_each_coefficient_clean_against_noisy(full_run):
     figure = r.figures[0]
     [bar] = [image.colorbar for image in figure.axes[0].collections]
     ax = figure.axes[0]
-    assert "clean" in ax.get_xlabel() and "20 dB" in ax.get_ylabel()
+    assert (
+        "clean" in ax.get_xlabel() and "white noise 20 dB" in ax.get_ylabel()
+    )
     assert bar.ax.get_ylabel()
     counts = np.ma.filled(ax.collections[0].get_array(), np.nan)
     assert np.nansum(counts) == r["tests"]["clean"].numel()

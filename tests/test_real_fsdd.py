@@ -65,7 +65,8 @@ def test_the_official_split(classification):
 
 
 def test_nearly_every_test_take_is_right(classification):
-    # "Nearly every test take comes out right." SPREAD: 0.993-1.000.
+    # "Every test take, or nearly every one, comes out right." SPREAD: all
+    # 1.000.
     r = classification
     _, accuracy, _ = r["evaluate"](
         r["model"], r["features"][r["in_test"]], r["y_all"][r["in_test"]]
@@ -74,8 +75,8 @@ def test_nearly_every_test_take_is_right(classification):
 
 
 def test_the_second_order_removes_most_of_the_errors(classification):
-    # "The second order removes most of the errors of order 1 alone."
-    # SPREAD: order 1, 5-7 errors; orders 1 and 2, none.
+    # "The second order removes most or all of the errors of order 1
+    # alone." SPREAD: order 1, 5-7 errors; orders 1 and 2, none.
     order_1, both = (
         errors(classification, n) for n in classification["classifiers"]
     )
@@ -102,14 +103,12 @@ def test_what_the_transform_figure_shows(classification):
     found = np.concatenate([pitches(x, 8000) for x in r["recordings"]])
     low, high = np.percentile(found, [10, 90])  # FSDD's voices' pitch
     widths, bands = band_widths(r), r["hz"][r["first"], 0]
-    # "At the bottom, where its bands are narrower than the voice's pitch,
-    # the lowest harmonics show as separate lines."
-    assert (bands[widths < low] < 1000).all() and (widths < low).sum() >= 10
-    # "The band at 2.4 kHz is about 200 Hz wide, wider than the pitch of
-    # FSDD's voices."
-    width = widths[bands == r["band"]][0]
-    assert abs(width - 200) < 20 and width > high
-    # "While the voice sounds its second order is largest at the fastest
+    # "Below a kilohertz or so its bands are narrower than the spacing of
+    # the voice's harmonics, its pitch": every band below 1 kHz.
+    assert (widths[bands < 1000] < low).all()
+    # "The band at 2.4 kHz is wider."
+    assert widths[bands == r["band"]][0] > high
+    # "While the voice sounds its second order is largest at its fastest
     # rates": the two largest, over the frames where the first recording
     # sounds, are the band's two fastest.
     S, hz, rates = r["S_all"][0], r["hz"], r["rates"]
@@ -117,29 +116,39 @@ def test_what_the_transform_figure_shows(classification):
     energy = S[rates][:, sounding].mean(1).numpy()
     top_two = np.sort(hz[rates, 1][np.argsort(energy)[-2:]])
     assert np.allclose(top_two, np.sort(hz[rates, 1])[-2:]), energy
+    # "Each frame averages over about a tenth of a second" (two standard
+    # deviations of kymatio's low-pass filter), "and the log shows the
+    # averages' tails: the word looks longer here than in the waveform."
+    sigma = 2 ** r["J"] / (2 * np.pi * r["scattering"].sigma0) / 8000
+    assert 0.07 < 2 * sigma < 0.13
+    first_order = S[r["first"]].mean(0)
+    seen = first_order > first_order.min() + 3
+    assert seen.sum() > sounding.sum() + 2, (seen.sum(), sounding.sum())
 
 
 def test_a_voice_never_heard(classification):
     # "About three recordings in four of a voice it has never heard come
-    # out right, and the six voices differ widely." SPREAD: means
-    # 0.757-0.775; each seed's worst voice about 0.30 below its best.
+    # out right, some voices far fewer than others." SPREAD: means
+    # 0.755-0.763; each seed's best voice 0.32-0.35 above its worst.
     voices = list(classification["new_voice"].values())
     assert 0.70 <= np.mean(voices) <= 0.80
     assert max(voices) - min(voices) >= 0.15
 
 
 def test_where_the_errors_gather(classification):
-    # "On known voices few errors remain; on voices never heard they
-    # gather in a few cells, between digits that share a sound": the five
-    # largest of the 90 cells off the diagonal hold a third of the errors.
+    # "On known voices, few errors remain or none. On voices never heard,
+    # some digits are mistaken for others far more often than the rest,
+    # such as seven heard as six."
     r = classification
+    known = (r["known_voices"] != r["y_all"][r["in_test"]]).sum()
+    assert known <= 6
     y, predicted = r["y_all"].numpy(), r["never_heard"].numpy()
     matrix = np.zeros((10, 10), int)
     np.add.at(matrix, (y, predicted), 1)
-    off = (matrix - np.diag(np.diag(matrix))).ravel()
-    assert np.sort(off)[-5:].sum() >= off.sum() / 3
-    known = (r["known_voices"] != y[r["in_test"].numpy()]).sum()
-    assert known <= 6
+    off = matrix - np.diag(np.diag(matrix))
+    top = np.sort(off.ravel())[-3:]
+    assert off[7, 6] >= top[0], off
+    assert top[0] >= 4 * off.sum() / 90  # four times an even spread
 
 
 def test_classify_names_the_digit_of_the_first_file(classification):
@@ -148,38 +157,48 @@ def test_classify_names_the_digit_of_the_first_file(classification):
 
 
 def test_what_noise_does_to_the_coefficients(noise):
-    # "The loud ones stay near [the diagonal]; the quieter a coefficient,
-    # the further noise lifts it, and those at the floor rise to the
-    # noise's level in their band, values they seldom take in clean
-    # training."
+    # "The loud ones stay near [the diagonal]; a thin fringe falls below.
+    # The quieter a coefficient, the further noise lifts it: those at the
+    # floor rise towards the noise's level in their band, up to about -5.
+    # [...] the summaries the classifier learned shift by about two of
+    # their standard deviations."
     clean, noisy = noise["tests"]["clean"], noise["tests"]["20 dB"]
     lift = noisy - clean
     loud = clean > np.quantile(clean.numpy(), 0.99)
-    assert lift[loud].abs().median() < 0.2
+    assert lift[loud].median().abs() < 0.2
+    assert 0.002 < (lift < -0.1).float().mean() < 0.05
     edges = [-14, -12, -9, -6, -3]
     medians = [
         lift[(clean >= lo) & (clean < hi)].median().item()
         for lo, hi in zip(edges, edges[1:], strict=False)
     ]
     assert medians == sorted(medians, reverse=True), medians
-    at_floor = clean < np.log(noise["log_eps"]) + 0.5
-    risen = noisy[at_floor]
-    assert risen.median() - clean[at_floor].median() > 4
-    train = noise["S_all"][noise["train"]]
-    lo, hi = np.quantile(risen.numpy(), [0.25, 0.75])
-    share = ((train >= lo) & (train <= hi)).float().mean()
-    assert share < 0.1, share
+    risen = noisy[clean < np.log(noise["log_eps"]) + 0.5]
+    top = risen.quantile(0.999).item()
+    assert -6 < top < -4, top
+    summarize = noise["summarize"]
+    spread = summarize(noise["S_all"][noise["train"]]).std(0)
+    shift = (summarize(noisy) - summarize(clean)).abs() / spread
+    assert 1 < shift.median() < 3, shift.median()
+    # The second floor: "Noise at 20 dB lifts the quiet ones up to about
+    # 5e-3, past that floor, but by less than 2 there instead of more
+    # than 8."
+    level, floor = np.exp(top), noise["noise_floor"]
+    assert 2e-3 < level < 1e-2, level
+    assert np.log(level / noise["log_eps"]) > 8
+    assert np.log((level + floor) / floor) < 2
 
 
 def test_noise_undoes_the_clean_classifier_and_the_remedies_win_it_back(noise):
-    # "Trained on clean takes, the classifier loses most test takes at
-    # 10 dB. The copies win most of them back, and the second floor more,
-    # while both keep the clean takes about as well." SPREAD: see
-    # bench/README.md.
+    # "Trained on clean takes, the classifier loses many test takes at
+    # 30 dB and most at 10 dB. The copies win most of them back, and the
+    # second floor more, while both keep the clean takes about as well."
+    # SPREAD: clean training 0.21-0.25 at 10 dB; the copies 0.82-0.88; the
+    # second floor 0.88-0.92, above the copies in every seed.
     scores = noise["scores"]
     clean = scores["clean training"]
     copies, final = scores["+ altered copies"], scores["+ a second floor"]
-    assert clean["10 dB"] < 0.5
+    assert clean["30 dB"] < 0.8 and clean["10 dB"] < 0.5
     lost = clean["clean"] - clean["10 dB"]
     assert copies["10 dB"] - clean["10 dB"] > lost / 2
     assert final["10 dB"] > copies["10 dB"]
@@ -188,8 +207,8 @@ def test_noise_undoes_the_clean_classifier_and_the_remedies_win_it_back(noise):
 
 
 def test_what_still_fails(noise):
-    # "At 10 dB about one test take in ten is still wrong." SPREAD: see
-    # bench/README.md.
+    # "At 10 dB about one test take in ten is still wrong." SPREAD: 0.077
+    # to 0.123 wrong.
     wrong = 1 - noise["scores"]["+ a second floor"]["10 dB"]
     assert 0.05 <= wrong <= 0.15
 
