@@ -2,8 +2,8 @@
 Spoken digits in a noisy room
 =============================
 
-FSDD's recordings are clean; a room's are not. We see what noise, modelled as
-Gaussian noise from white to brown, does to the classifier of
+FSDD's recordings are clean; a room's are not. We see what noise, here white
+Gaussian noise, does to the classifier of
 :ref:`sphx_glr_auto_examples_plot_classif_torch.py`, and counter it with
 noisy, clipped copies of the training recordings and a second floor under
 the log of the scattering coefficients.
@@ -12,8 +12,8 @@ the log of the scattering coefficients.
 # %%
 # Preliminaries
 # -------------
-# The data, the transform and the classifier are the classification
-# example's, cell for cell; IPython plays a noisy recording.
+# The loading, the transform and the classifier repeat the classification
+# example's cells word for word; IPython plays a noisy recording.
 import re
 import struct
 import warnings
@@ -106,11 +106,12 @@ x_all = torch.stack([window(x) for x in recordings])
 # Log-scattering transform
 # ------------------------
 # The first order filters a signal with wavelets, band-pass filters spaced
-# ``Q`` per octave, takes the modulus and averages it over ``2**J`` samples:
-# a spectrogram on a log-frequency axis. The second order filters each
-# band's envelope with wavelets again before that average: how strongly the
-# band fluctuates at each rate. We keep orders 1 and 2 (order 0, the plain
-# average, says little) and take their log, which compresses their range.
+# ``Q`` per octave, takes the modulus and averages it with a low-pass filter
+# of scale ``2**J`` samples: a spectrogram on a log-frequency axis. The
+# second order filters each band's envelope with wavelets again before that
+# average: how strongly the band fluctuates at each rate. We keep orders 1
+# and 2 (order 0, the plain average, says little) and take their log, which
+# compresses their range.
 scattering = Scattering1D(J=J, shape=n_samples, Q=Q).to(device)
 kept = scattering.meta()["order"] > 0
 
@@ -118,7 +119,7 @@ kept = scattering.meta()["order"] > 0
 def log_scattering(x):  # in batches: all at once would take several GB
     with torch.no_grad():
         S = [scattering(b.to(device)).cpu() for b in x.split(scattering_batch)]
-    return torch.cat(S)[:, kept].abs_().add_(log_eps).log_()  # abs: FFT noise
+    return torch.cat(S)[:, kept].abs_().add_(log_eps).log_()  # abs: round-off
 
 
 S_all = log_scattering(x_all)
@@ -207,7 +208,7 @@ fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
 clean_S, noisy_S = tests["clean"].ravel(), tests["20 dB"].ravel()
 *_, image = ax.hist2d(clean_S, noisy_S, bins=100, norm="log", cmin=1)
 ax.set(xlabel="log(S + 1e-6), clean", ylabel="the same, white noise 20 dB")
-fig.colorbar(image, label="coefficients x frames x takes")
+fig.colorbar(image, label="count (coefficients, frames, takes)")
 plt.show()
 
 
@@ -216,9 +217,9 @@ plt.show()
 # near it; a thin fringe falls below, as a noisy take scaled to peak 1 is
 # quieter. The quieter a coefficient, the further noise lifts it: those at
 # the floor, log(``log_eps``) = -13.8, rise towards the noise's level in
-# their band, up to about -5. The padding no longer reads as silence, and
-# the summaries the classifier learned shift by about two of their standard
-# deviations. So it fails, already at 30 dB:
+# their band, up to about -5. The padding no longer reads as silence, the
+# summaries shift by more than their spread over the training takes, and
+# the classifier fails, already at 30 dB:
 def accuracies(classifier, featurize, tests, y):  # at each noise level
     found = [evaluate(classifier, featurize(S), y)[1] for S in tests.values()]
     return {level: round(a, 3) for level, a in zip(tests, found, strict=True)}
@@ -262,9 +263,9 @@ print("+ altered copies:", scores["+ altered copies"])
 # log(S + ``noise_floor``): there every coefficient below 1e-3 reads within
 # 0.7 of log(1e-3), whether silence or noise put it there, and those above
 # 1e-2 barely move. Noise at 20 dB lifts the quiet ones up to about 5e-3,
-# past that floor, but by less than 2 there instead of more than 8.
+# past that floor, but by less than 2 in that log instead of more than 8.
 def two_floors(S):  # S: the log-scattering at log_eps
-    raised = S.exp().add_(noise_floor - log_eps).log_()  # at noise_floor
+    raised = S.exp().add_(noise_floor - log_eps).log_()  # log(S + 1e-3)
     return torch.cat([summarize(S), summarize(raised)], dim=1)
 
 
@@ -299,8 +300,7 @@ print(f"TEST, average loss = {loss:.3f}, accuracy = {accuracy:.3f}")
 # %%
 # What still fails
 # ----------------
-# Strong noise: at 10 dB about one test take in ten is still wrong, in noise
-# of a kind the copies hold; reverberation and a new voice amid noise are
-# not measured. In the project's repository, ``python bench/robustness.py``
-# scores the clean-trained and the final pipeline on the test takes altered
-# 18 ways: noise of three colours, silence, clipping, hum and level.
+# Strong noise: at 10 dB about one test take in ten is still wrong, in white
+# noise the copies cover; reverberation and a new voice amid noise are not
+# measured. In the repository, ``python bench/robustness.py`` scores clean
+# training and the final pipeline on the test takes altered 18 ways.

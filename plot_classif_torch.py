@@ -106,11 +106,12 @@ x_all = torch.stack([window(x) for x in recordings])
 # Log-scattering transform
 # ------------------------
 # The first order filters a signal with wavelets, band-pass filters spaced
-# ``Q`` per octave, takes the modulus and averages it over ``2**J`` samples:
-# a spectrogram on a log-frequency axis. The second order filters each
-# band's envelope with wavelets again before that average: how strongly the
-# band fluctuates at each rate. We keep orders 1 and 2 (order 0, the plain
-# average, says little) and take their log, which compresses their range.
+# ``Q`` per octave, takes the modulus and averages it with a low-pass filter
+# of scale ``2**J`` samples: a spectrogram on a log-frequency axis. The
+# second order filters each band's envelope with wavelets again before that
+# average: how strongly the band fluctuates at each rate. We keep orders 1
+# and 2 (order 0, the plain average, says little) and take their log, which
+# compresses their range.
 scattering = Scattering1D(J=J, shape=n_samples, Q=Q).to(device)
 kept = scattering.meta()["order"] > 0
 
@@ -118,7 +119,7 @@ kept = scattering.meta()["order"] > 0
 def log_scattering(x):  # in batches: all at once would take several GB
     with torch.no_grad():
         S = [scattering(b.to(device)).cpu() for b in x.split(scattering_batch)]
-    return torch.cat(S)[:, kept].abs_().add_(log_eps).log_()  # abs: FFT noise
+    return torch.cat(S)[:, kept].abs_().add_(log_eps).log_()  # abs: round-off
 
 
 S_all = log_scattering(x_all)
@@ -154,11 +155,12 @@ Audio(x_all[0].numpy(), rate=sampling_rate)
 # %%
 # The first order reads like a spectrogram. Below a kilohertz or so its
 # bands are narrower than the spacing of the voice's harmonics, its pitch,
-# and the harmonics show as separate lines. The band at 2.4 kHz is wider: it holds
-# two neighbouring harmonics at a time, which beat at the pitch, so while
-# the voice sounds its second order is largest at its fastest rates. Each
-# frame averages over about a tenth of a second, and the log shows the
-# averages' tails: the word looks longer here than in the waveform.
+# and the harmonics show as separate lines. The band at 2.4 kHz is wider: it
+# holds two neighbouring harmonics at a time, which beat at the pitch, a
+# fast fluctuation: while the voice sounds, its second order is largest at
+# its fastest rates. Frames come every 32 ms, but each averages over about a
+# tenth of a second, and the log shows the averages' tails: the word looks
+# longer here than in the waveform.
 #
 # Training the classifier
 # -----------------------
@@ -238,21 +240,21 @@ _, _, known_voices = evaluate(model, features[in_test], y_test)
 # A voice it has never heard
 # --------------------------
 # Your recordings are of a voice the classifier has never heard. So each
-# speaker in turn is held out: it trains on every take of the other five and
-# is tested on all 500 recordings of the sixth.
+# speaker in turn is held out: the classifier trains on every take of the
+# other five and is tested on all 500 recordings of the sixth.
 new_voice, never_heard = {}, torch.empty_like(y_all)
 for s in np.unique(speaker):
     voice = torch.from_numpy(speaker == s)
     classifier = fit(features[~voice], y_all[~voice])
     scores = evaluate(classifier, features[voice], y_all[voice])
-    _, new_voice[s], never_heard[voice] = scores
+    new_voice[s], never_heard[voice] = scores[1], scores[2]  # accuracy, digit
     print(f"{s}: accuracy = {new_voice[s]:.3f}")
 print(f"mean over speakers: {np.mean(list(new_voice.values())):.3f}")
 
 # %%
 # About three recordings in four of a voice it has never heard come out
-# right, some voices far fewer than others: five voices are few to learn
-# from how much voices differ.
+# right, some voices far fewer than others: five training voices are few to
+# cover how much voices differ.
 #
 # The confusion matrix
 # --------------------
@@ -278,7 +280,8 @@ plt.show()
 # -------------
 # ``classify`` gives the digit spoken in a WAV file, here one of FSDD's.
 # Pass it the path of your own recording, at any sample rate: as a voice it
-# has never heard, expect about three in four right.
+# has never heard, recorded as cleanly as FSDD's, expect about three in four
+# right, and fewer in a noisy room.
 def classify(path, classifier):
     S = log_scattering(window(read(path))[None])
     return classifier(summarize(S)).argmax().item()

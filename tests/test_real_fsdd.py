@@ -160,8 +160,8 @@ def test_what_noise_does_to_the_coefficients(noise):
     # "The loud ones stay near [the diagonal]; a thin fringe falls below.
     # The quieter a coefficient, the further noise lifts it: those at the
     # floor rise towards the noise's level in their band, up to about -5.
-    # [...] the summaries the classifier learned shift by about two of
-    # their standard deviations."
+    # [...] the summaries shift by more than their spread over the training
+    # takes."
     clean, noisy = noise["tests"]["clean"], noise["tests"]["20 dB"]
     lift = noisy - clean
     loud = clean > np.quantile(clean.numpy(), 0.99)
@@ -179,10 +179,10 @@ def test_what_noise_does_to_the_coefficients(noise):
     summarize = noise["summarize"]
     spread = summarize(noise["S_all"][noise["train"]]).std(0)
     shift = (summarize(noisy) - summarize(clean)).abs() / spread
-    assert 1 < shift.median() < 3, shift.median()
+    assert shift.median() > 1, shift.median()
     # The second floor: "Noise at 20 dB lifts the quiet ones up to about
-    # 5e-3, past that floor, but by less than 2 there instead of more
-    # than 8."
+    # 5e-3, past that floor, but by less than 2 in that log instead of
+    # more than 8."
     level, floor = np.exp(top), noise["noise_floor"]
     assert 2e-3 < level < 1e-2, level
     assert np.log(level / noise["log_eps"]) > 8
