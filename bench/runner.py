@@ -12,7 +12,9 @@ example's cells in order, as sphinx-gallery splits them, in one namespace:
   the whole example and the child's peak resident memory;
 - ``validation_folds(run)`` gives the three folds of FSDD's training takes
   on which every choice of the examples is made, and ``with_settings``
-  trains with other settings than the example's own.
+  trains with other settings than the example's own;
+- ``source_at(revision)`` reads an example as it was at a git revision, for
+  the benches' comparisons with an earlier version.
 
 Code keeps the example's file name and line numbers, so a traceback points
 into the example.
@@ -106,12 +108,10 @@ def execute(content, lineno, path, namespace):
         else None
     )
     exec(compile(tree, str(path), "exec"), namespace)
-    if last is not None:
-        value = eval(
-            compile(ast.Expression(last.value), str(path), "eval"), namespace
-        )
-        return value
-    return None
+    if last is None:
+        return None
+    expression = ast.Expression(last.value)
+    return eval(compile(expression, str(path), "eval"), namespace)
 
 
 @contextlib.contextmanager
