@@ -6,8 +6,8 @@ We classify the spoken digits of the `Free Spoken Digit Dataset
 <https://github.com/Jakobovski/free-spoken-digit-dataset>`_ (FSDD) from their
 log-scattering coefficients with a logistic regression trained in PyTorch.
 You will see and hear a recording and its transform, measure what the
-transform's second order adds, and see where the classifier errs, on new
-takes of voices it knows and on voices it has never heard.
+transform's second order adds, and see how the classifier fares on voices it
+has never heard.
 """
 
 # %%
@@ -61,9 +61,8 @@ except (OSError, RuntimeError) as err:
 
 
 # %%
-# ``read`` returns a WAV file as one mono signal at 8 kHz, skipping the
-# metadata chunks that recorders add; it stops, naming the file, if the file
-# is cut short, holds no samples or holds samples that are not finite.
+# ``read`` returns a WAV file as one mono signal at 8 kHz; a file cut short,
+# empty or not finite stops the run with its name.
 def read(path):
     try:
         with warnings.catch_warnings():
@@ -110,8 +109,8 @@ x_all = torch.stack([window(x) for x in recordings])
 # of scale ``2**J`` samples: a spectrogram on a log-frequency axis. The
 # second order filters each band's envelope with wavelets again before that
 # average: how strongly the band fluctuates at each rate. We keep orders 1
-# and 2 (order 0, the plain average, says little) and take their log, which
-# compresses their range.
+# and 2 (order 0, the signal's local average, tells the digits apart no
+# better than chance) and take their log, which compresses their range.
 scattering = Scattering1D(J=J, shape=n_samples, Q=Q).to(device)
 kept = scattering.meta()["order"] > 0
 
@@ -135,7 +134,8 @@ band = hz[first, 0][np.abs(hz[first, 0] - 2400).argmin()]  # nearest 2.4 kHz
 rates = ~first & (hz[:, 0] == band)  # that band's second order
 
 # %%
-# The first recording, a "zero", and its log-scattering on one time axis:
+# The first recording, a "zero", zero-padded to the window, and its
+# log-scattering on one time axis:
 times = np.arange(S_all.shape[-1]) * 2**J / sampling_rate  # frames (s)
 fig, axes = plt.subplots(3, figsize=(8, 7), sharex=True, layout="constrained")
 axes[0].plot(np.arange(n_samples) / sampling_rate, x_all[0], lw=0.5)
@@ -154,13 +154,11 @@ Audio(x_all[0].numpy(), rate=sampling_rate)
 
 # %%
 # The first order reads like a spectrogram. Below a kilohertz or so its
-# bands are narrower than the spacing of the voice's harmonics, its pitch,
-# and the harmonics show as separate lines. The band at 2.4 kHz is wider: it
-# holds two neighbouring harmonics at a time, which beat at the pitch, a
-# fast fluctuation: while the voice sounds, its second order is largest at
-# its fastest rates. Frames come every 32 ms, but each averages over about a
-# tenth of a second, and the log shows the averages' tails: the word looks
-# longer here than in the waveform.
+# bands are narrower than the spacing of the voice's harmonics (its pitch),
+# which show as separate lines. The band at 2.4 kHz is wider: it holds two
+# neighbouring harmonics, which beat at the pitch, so while the voice sounds
+# its second order is largest at its fastest rates. Each frame averages about
+# a tenth of a second: the word looks longer here than in the waveform.
 #
 # Training the classifier
 # -----------------------
@@ -174,11 +172,10 @@ def summarize(S):
 
 
 # %%
-# ``fit`` trains a logistic regression, one linear layer whose logits go
-# into the cross-entropy loss, on the features standardized with their
-# training statistics, with Adam on mini-batches in a new order each epoch,
-# drawn by a seeded generator on the CPU so that a GPU trains on the same
-# batches. It returns the classifier as a function from features to logits.
+# ``fit`` trains a logistic regression, one linear layer whose logits go into
+# the cross-entropy loss, with Adam, on features standardized with their
+# training statistics. A seeded CPU generator orders the mini-batches, so a
+# GPU trains on the same ones. It returns the classifier: features to logits.
 def fit(X, y):
     torch.manual_seed(seed)
     X, y = X.to(device), y.to(device)
@@ -239,9 +236,9 @@ _, _, known_voices = evaluate(model, features[in_test], y_test)
 #
 # A voice it has never heard
 # --------------------------
-# Your recordings are of a voice the classifier has never heard. So each
-# speaker in turn is held out: the classifier trains on every take of the
-# other five and is tested on all 500 recordings of the sixth.
+# A user's voice is one the classifier has never heard. So each speaker in
+# turn is held out: the classifier trains on every take of the other five and
+# is tested on all 500 recordings of the sixth.
 new_voice, never_heard = {}, torch.empty_like(y_all)
 for s in np.unique(speaker):
     voice = torch.from_numpy(speaker == s)
@@ -253,8 +250,7 @@ print(f"mean over speakers: {np.mean(list(new_voice.values())):.3f}")
 
 # %%
 # About three recordings in four of a voice it has never heard come out
-# right, some voices far fewer than others: five training voices are few to
-# cover how much voices differ.
+# right, some voices far fewer than others.
 #
 # The confusion matrix
 # --------------------
@@ -281,7 +277,7 @@ plt.show()
 # ``classify`` gives the digit spoken in a WAV file, here one of FSDD's.
 # Pass it the path of your own recording, at any sample rate: as a voice it
 # has never heard, recorded as cleanly as FSDD's, expect about three in four
-# right, and fewer in a noisy room.
+# right, and far fewer in a noisy room.
 def classify(path, classifier):
     S = log_scattering(window(read(path))[None])
     return classifier(summarize(S)).argmax().item()
@@ -294,4 +290,5 @@ print(f"{names[0]} is a {classify(path, model)}")
 # The example :ref:`sphx_glr_auto_examples_plot_classif_noise.py` puts these
 # recordings in noise and counters it. In the project's repository,
 # ``python bench/accuracy.py`` prints both examples' numbers over five seeds,
+# ``python bench/selection.py`` compares the orders on 900 validation takes,
 # and ``python bench/pitch.py`` the 2.4 kHz band's width and FSDD's pitch.
