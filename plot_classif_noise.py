@@ -213,7 +213,7 @@ plt.show()
 # On the diagonal, noise left a coefficient as it was; a thin fringe falls
 # below, as a noisy take scaled to peak 1 is quieter. Above it, the quieter a
 # coefficient, the further noise can lift it: from the floor,
-# log(``log_eps``) = -13.8, up to the noise's level in its band, about -5.
+# log(``log_eps``) = -13.8, up to the noise's level, about -5 at most.
 # The padding no longer reads as silence, the summaries shift by more than
 # their spread over the training takes, and the classifier fails:
 def accuracies(classifier, featurize, tests, y):  # at each noise level
@@ -228,8 +228,8 @@ print("clean training:", scores["clean training"])
 # %%
 # Training on altered copies
 # --------------------------
-# So the classifier trains on noisy recordings too: each training recording
-# gets one copy clipped at a random fraction of its peak, padded by a random
+# Each training recording gets one altered copy: clipped at a random
+# fraction of its peak, as a recorder clips a loud voice, padded by a random
 # length, in noise of a random colour at an SNR drawn in ``snr_range``.
 def altered_copy(x, rng):
     top = rng.uniform(0.1, 1) * np.abs(x).max()
@@ -252,8 +252,8 @@ print("+ altered copies:", scores["+ altered copies"])
 # A second floor
 # --------------
 # The copies teach the classifier where noise lifts the quiet coefficients;
-# a second floor makes that matter less. ``two_floors`` summarizes them at
-# ``log_eps``, which keeps the quiet detail of clean speech, and again as
+# a second floor makes that matter less. ``two_floors`` summarizes the
+# coefficients at ``log_eps``, which keeps the quiet detail of speech, and as
 # log(S + ``noise_floor``), where any coefficient below 1e-3, silence or
 # noise, reads within 0.7 of log(1e-3) and those above 1e-2 barely move:
 # noise at 20 dB lifts quiet ones by less than 2 there instead of over 8.
@@ -268,7 +268,7 @@ scores["+ a second floor"] = accuracies(final, two_floors, tests, y_test)
 print("+ a second floor:", scores["+ a second floor"])
 
 # %%
-# The three pipelines at each noise level, from the clean test takes on:
+# The three pipelines on the test takes, clean and at each noise level:
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
 levels = list(tests)
 for name, accuracy in scores.items():

@@ -157,8 +157,9 @@ Audio(x_all[0].numpy(), rate=sampling_rate)
 # bands are narrower than the spacing of the voice's harmonics (its pitch),
 # which show as separate lines. The band at 2.4 kHz is wider: it holds two
 # neighbouring harmonics, which beat at the pitch, so while the voice sounds
-# its second order is largest at its fastest rates. Each frame averages about
-# a tenth of a second: the word looks longer here than in the waveform.
+# its second order is largest at its fastest rates. Frames come every 32 ms,
+# but each averages over about a tenth of a second: the word looks longer
+# here than in the waveform.
 #
 # Training the classifier
 # -----------------------

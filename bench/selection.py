@@ -8,9 +8,11 @@ the example's own log-scattering, ``fit`` and ``evaluate``.
 1. The summary over time of each coefficient's 32 frames, of orders 1 and
    2. Candidates are listed simplest first (fewer numbers per coefficient,
    then as listed); the one adopted is the simplest whose score is within
-   ``MARGIN`` recordings of the best. ``--against REV:NAME`` adds, as a
-   reference row, the summary that function NAME of the example at git
-   revision REV computes from the same log-scattering.
+   ``MARGIN`` recordings of the best, the reference row included. That row
+   is the summary the example replaced: function ``pool`` (statistics over
+   "the word's frames") of the last git revision whose example defines it,
+   run from git on the same log-scattering. ``--against REV:NAME`` names
+   another function and revision.
 2. The adopted summary of order 1 alone, and of orders 1 and 2.
 3. Training settings: learning rate x epochs, and the batch size. A
    setting replaces the example's own only if it gains ``MARGIN``.
@@ -18,23 +20,28 @@ the example's own log-scattering, ``fit`` and ``evaluate``.
 Needs ``KYMATIO_DATASETS`` to hold FSDD; about 5 minutes on a 2-core CPU.
 
     python bench/selection.py
-    python bench/selection.py --against REV:pool
+    python bench/selection.py --against REV:NAME
 """
 
 import argparse
 import ast
+import subprocess
 import time
 
 import torch
 
 from runner import (
+    CLASSIFY,
     FOLDS,
     MARGIN,
+    ROOT,
     run,
     source_at,
     validation_folds,
     with_settings,
 )
+
+REFERENCE = "pool"  # the summary that the example replaced
 
 
 def parts(S, n):
@@ -111,6 +118,30 @@ def function_at(revision, name, namespace):
     return namespace[name]
 
 
+def last_revision_defining(name):
+    """The last git revision whose example defines function ``name``, or
+    None where the history does not hold one (a shallow clone)."""
+    changed = subprocess.run(
+        ["git", "log", "--format=%h", "-S", f"def {name}(", "--"]
+        + [CLASSIFY.name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    for revision in (r for c in changed for r in (f"{c}^", c)):
+        try:
+            if f"def {name}(" in source_at(revision):
+                return subprocess.run(
+                    ["git", "rev-parse", "--short", revision],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                ).stdout.strip()
+        except subprocess.CalledProcessError:  # before the first commit
+            continue
+    return None
+
+
 def table(rows):
     """Print a Markdown table of validation scores; return {name: score}."""
     print("| candidate | right of 900 | accuracy | against the best |")
@@ -125,8 +156,11 @@ def table(rows):
 def choose_summary(result, against):
     S = result["S_all"]
     rows = {", ".join(s): right(result, summary(S, s)) for s in SUMMARIES}
-    if against:
-        revision, name = against.split(":")
+    revision, name = against.split(":") if against else (None, REFERENCE)
+    revision = revision or last_revision_defining(name)
+    if revision is None:
+        print(f"No git revision defines {name}: no reference row.")
+    else:
         features = function_at(revision, name, result.namespace)(S)
         rows[f"{name} at {revision} (reference)"] = right(result, features)
     print("Stage 1: the summary over time, orders 1 and 2")

@@ -20,7 +20,13 @@ import torch
 from accuracy import README_ROWS, accuracy_table
 from conftest import ROOT, require_real_fsdd, run_example
 from pitch import pitches
-from runner import CLASSIFY, NOISE
+from runner import CLASSIFY, NOISE, run
+from selection import (
+    REFERENCE,
+    choose_summary,
+    last_revision_defining,
+    summary,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -110,6 +116,19 @@ def test_order_0_alone_tells_the_digits_apart_no_better_than_chance(
     classifier = r["fit"](X[~in_test], y[~in_test])
     _, accuracy, _ = r["evaluate"](classifier, X[in_test], y[in_test])
     assert accuracy <= 0.15, accuracy
+
+
+def test_validation_adopts_the_summary_the_example_computes(capsys):
+    # bench/selection.py's rule, run now on the 900 validation takes: the
+    # simplest summary within the margin of the best, the summary it
+    # replaced included, is the one ``summarize`` computes.
+    require_real_fsdd()
+    if last_revision_defining(REFERENCE) is None:
+        pytest.skip(f"the git history holds no example defining {REFERENCE}")
+    result = run(CLASSIFY, until="What the second order buys")
+    chosen = choose_summary(result, None)
+    S = result["S_all"][:5]
+    torch.testing.assert_close(result["summarize"](S), summary(S, chosen))
 
 
 def band_widths(result):
