@@ -126,15 +126,16 @@ def with_settings(result, **settings):
         result.namespace.update(saved)
 
 
+def git(*args, check=True):
+    """What ``git args`` prints, run in the repository."""
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, check=check, capture_output=True, text=True
+    ).stdout
+
+
 def source_at(revision, path=CLASSIFY):
     """The text of an example as it was at git ``revision``."""
-    return subprocess.run(
-        ["git", "show", f"{revision}:{Path(path).name}"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    return git("show", f"{revision}:{Path(path).name}")
 
 
 def validation_folds(result):

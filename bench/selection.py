@@ -25,7 +25,6 @@ Needs ``KYMATIO_DATASETS`` to hold FSDD; about 5 minutes on a 2-core CPU.
 
 import argparse
 import ast
-import subprocess
 import time
 
 import torch
@@ -34,7 +33,7 @@ from runner import (
     CLASSIFY,
     FOLDS,
     MARGIN,
-    ROOT,
+    git,
     run,
     source_at,
     validation_folds,
@@ -119,27 +118,17 @@ def function_at(revision, name, namespace):
 
 
 def last_revision_defining(name):
-    """The last git revision whose example defines function ``name``, or
-    None where the history does not hold one (a shallow clone)."""
-    changed = subprocess.run(
-        ["git", "log", "--format=%h", "-S", f"def {name}(", "--"]
-        + [CLASSIFY.name],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    for revision in (r for c in changed for r in (f"{c}^", c)):
-        try:
-            if f"def {name}(" in source_at(revision):
-                return subprocess.run(
-                    ["git", "rev-parse", "--short", revision],
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                ).stdout.strip()
-        except subprocess.CalledProcessError:  # before the first commit
-            continue
-    return None
+    """The last git revision whose example defines function ``name``: the
+    parent of the last commit that added or removed it. None where the
+    history does not hold it (a shallow clone)."""
+    pattern = f"def {name}("
+    changed = git(
+        "log", "-1", "--format=%h", "-S", pattern, "--", CLASSIFY.name
+    )
+    if not changed.strip():
+        return None
+    parent = git("rev-parse", "--short", f"{changed.strip()}^", check=False)
+    return parent.strip() or None
 
 
 def table(rows):

@@ -118,7 +118,7 @@ def test_order_0_alone_tells_the_digits_apart_no_better_than_chance(
     assert accuracy <= 0.15, accuracy
 
 
-def test_validation_adopts_the_summary_the_example_computes(capsys):
+def test_validation_adopts_the_summary_the_example_computes():
     # bench/selection.py's rule, run now on the 900 validation takes: the
     # simplest summary within the margin of the best, the summary it
     # replaced included, is the one ``summarize`` computes.
@@ -199,9 +199,9 @@ def test_classify_names_the_digit_of_the_first_file(classification):
 def test_what_noise_does_to_the_coefficients(noise):
     # "On the diagonal, noise left a coefficient as it was; a thin fringe
     # falls below [...]. Above it, the quieter a coefficient, the further
-    # noise can lift it: from the floor [...] up to the noise's level in its
-    # band, about -5. [...] the summaries shift by more than their spread
-    # over the training takes."
+    # noise can lift it: from the floor [...] up to the noise's level, about
+    # -5 at most. [...] the summaries shift by more than their spread over
+    # the training takes."
     clean, noisy = noise["tests"]["clean"], noise["tests"]["20 dB"]
     lift = noisy - clean
     loud = clean > np.quantile(clean.numpy(), 0.99)
@@ -232,6 +232,8 @@ def test_noise_undoes_the_clean_classifier_and_the_remedies_win_it_back(noise):
     # "Trained on clean takes, the classifier loses many test takes at
     # 30 dB and most at 10 dB. The copies win most of them back, and the
     # second floor more, while both keep the clean takes about as well."
+    # The classification page's "far fewer in a noisy room" is the first
+    # half of this: its classifier is the noise page's clean training.
     # SPREAD: clean training 0.21-0.25 at 10 dB; the copies 0.82-0.88; the
     # second floor 0.88-0.92, above the copies in every seed.
     scores = noise["scores"]
