@@ -1,23 +1,25 @@
 """Both examples over several seeds, on the real FSDD.
 
-Runs ``plot_classif_torch.py`` and ``plot_classif_noise.py`` themselves, in
-a fresh process each per seed, through the shared runner, so the numbers are
-those of the examples and cannot drift from them. The seed draws the initial
-weights, the mini-batches, the noise and the copies; the 300 test takes stay
-FSDD's official split. For each seed it prints:
+Runs ``plot_classif_torch.py`` and ``plot_own_recording.py`` themselves, in
+a fresh process each per seed, through the shared runner, so the numbers
+are those of the examples and cannot drift from them. The seed draws the
+initial weights, the mini-batches and the room tone; the test takes stay
+FSDD's official split (takes 0-4). For each seed it prints:
 
 - the classification example: its test accuracy, the test takes that order
-  1 alone and orders 1 and 2 get wrong, and the mean accuracy over the six
-  speakers, each held out in turn;
-- the noise example: the accuracy at 20 and 10 dB of white noise of the
-  classifier trained on clean takes (the classification example's), and of
-  the final pipeline on the clean test takes, at 20 and 10 dB and, trained
-  as the example trains it on the other five speakers, on a voice it has
-  never heard.
+  1 alone and orders 1 and 2 get wrong, their accuracy on voices never
+  heard (each speaker held out in turn, all 500 of its recordings), and its
+  three largest confusions there;
+- the "Your own recording" example: the mean accuracy over the six voices
+  never heard (each tested on its 50 test takes) of each version and remedy,
+  as recorded, raised by a fifth and in a laptop's second, by the plain
+  classifier, with the voice's own statistics, and with the warp too; the
+  lowest voice after both remedies; the accuracy when fewer recordings give
+  the voice's statistics; and its test accuracy on the official split.
 
 Then the mean, minimum and maximum of each column, and the table of
 five-seed means that README.md quotes. Needs ``KYMATIO_DATASETS`` to hold
-FSDD; about 3 minutes a seed on a 2-core CPU.
+FSDD; about 4 minutes a seed on a 2-core CPU.
 
     python bench/accuracy.py                # seeds 0-4
     python bench/accuracy.py --seeds 0 1
@@ -31,88 +33,76 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from runner import CLASSIFY, NOISE, run_in_fresh_process
+from runner import CLASSIFY, OWN, run_in_fresh_process
 
-COLUMNS = {
+VERSIONS = ("as recorded", "raised by a fifth", "in a laptop's second")
+REMEDIES = ("plain", "own statistics", "+ warp")
+COLUMNS = {  # column: its heading
     "test": "classification: test",
     "errors order 1": "errors, order 1",
     "errors orders 1 and 2": "errors, orders 1 and 2",
-    "new voice": "new voice",
-    "voices' range": "best - worst voice",
-    "clean 20 dB": "20 dB",
-    "clean 10 dB": "10 dB",
-    "noise test": "noise example: test",
-    "copies 10 dB": "copies alone, 10 dB",
-    "noise 20 dB": "20 dB",
-    "noise 10 dB": "10 dB",
-    "noise new voice": "new voice",
+    "never order 1": "new voice, order 1",
+    "never orders 1 and 2": "new voice, orders 1 and 2",
+    **{f"{v}, {m}": f"{v}, {m}" for v in VERSIONS for m in REMEDIES},
+    "lowest voice": "lowest voice, + warp",
+    "10, one of each digit": "10 recordings",
+    "20, two of each digit": "20 recordings",
+    "10, two of each of five digits": "10, five digits",
+    "own test": "own recording: test",
 }
-README_ROWS = {  # row: (the classification example's, the noise example's)
-    "FSDD's test takes, clean (official split)": ("test", "noise test"),
-    "a voice never heard, clean (mean of six)": (
-        "new voice",
-        "noise new voice",
+README_ROWS = {  # row: (the classification example's, the other's column)
+    "FSDD's test takes (official split)": ("test", "own test"),
+    "a voice never heard (mean of six)": (
+        "as recorded, plain",
+        "as recorded, + warp",
     ),
-    "the test takes in white noise, 20 dB": ("clean 20 dB", "noise 20 dB"),
-    "the test takes in white noise, 10 dB": ("clean 10 dB", "noise 10 dB"),
+    "the same, raised by a fifth": (
+        "raised by a fifth, plain",
+        "raised by a fifth, + warp",
+    ),
+    "the same, in a laptop's second of room tone": (
+        "in a laptop's second, plain",
+        "in a laptop's second, + warp",
+    ),
 }
 
 
 def classification_scores(r):
     """What the classification example measured, from its namespace."""
-    y, in_test = r["y_all"], r["in_test"]
-    wrong = {}
-    for name, X in r["feature_sets"].items():
-        *_, predicted = r["evaluate"](
-            r["classifiers"][name], X[in_test], y[in_test]
+    y, test = r["y"], r["test"]
+    found = {
+        "test": r["evaluate"](r["model"], r["features"][test], y[test])[1]
+    }
+    for name in r["heard"]:
+        found[f"errors {name}"] = int(
+            (r["heard"][name][test] != y[test]).sum()
         )
-        wrong[f"errors {name}"] = int((predicted != y[in_test]).sum())
-    _, test, _ = r["evaluate"](r["model"], r["features"][in_test], y[in_test])
-    voices = list(r["new_voice"].values())
-    return {
-        "test": test,
-        **wrong,
-        "new voice": statistics.mean(voices),
-        "voices' range": max(voices) - min(voices),
+        right = (r["never"][name] == y).float().mean().item()
+        found[f"never {name}"] = right
+    off = r["new"].confusion_matrix * (1 - np.eye(10, dtype=int))
+    top = np.argsort(off, axis=None, stable=True)[::-1][:3]
+    found["confusions"] = [f"{c // 10}->{c % 10}" for c in top]
+    return found
+
+
+def own_scores(r):
+    """What the "Your own recording" example measured, from its namespace."""
+    found = {
+        f"{v}, {m}": statistics.mean(r["scores"][v, m].values())
+        for v in VERSIONS
+        for m in REMEDIES
     }
-
-
-def noise_new_voice(r):
-    """Each speaker held out in turn: the final pipeline trained on every
-    take of the other five and the altered copies of their training takes,
-    tested on the 500 recordings of the sixth."""
-    fit, evaluate, two_floors = r["fit"], r["evaluate"], r["two_floors"]
-    y, speaker = r["y_all"], r["speaker"]
-    X_all, X_copies = two_floors(r["S_all"]), two_floors(r["S_copies"])
-    copied = r["train_rows"]  # the recording each copy alters
-    accuracies = []
-    for s in np.unique(speaker):
-        voice, kept = speaker == s, speaker[copied] != s
-        X = torch.cat([X_all[~voice], X_copies[kept]])
-        labels = torch.cat([y[~voice], y[copied][kept]])
-        accuracies.append(evaluate(fit(X, labels), X_all[voice], y[voice])[1])
-    return statistics.mean(accuracies)
-
-
-def noise_scores(r):
-    """What the noise example measured, and its final pipeline's new voice."""
-    y, in_test = r["y_all"], r["in_test"]
-    features = r["two_floors"](r["S_all"][in_test])
-    clean, final = (
-        r["scores"]["clean training"],
-        r["scores"]["+ a second floor"],
+    found["lowest voice"] = min(
+        a for v in VERSIONS for a in r["scores"][v, "+ warp"].values()
     )
-    return {
-        "clean 20 dB": clean["20 dB"],
-        "clean 10 dB": clean["10 dB"],
-        "noise test": r["evaluate"](r["final"], features, y[in_test])[1],
-        "copies 10 dB": r["scores"]["+ altered copies"]["10 dB"],
-        "noise 20 dB": final["20 dB"],
-        "noise 10 dB": final["10 dB"],
-        "noise new voice": noise_new_voice(r),
-    }
+    for line in r.output.splitlines():
+        name, _, value = line.partition(": mean accuracy = ")
+        if name in r["subsets"]:
+            found[name] = float(value)
+        if line.startswith("TEST, "):
+            found["own test"] = float(line.rsplit("= ", 1)[1])
+    return found
 
 
 def cell(value):
@@ -124,13 +114,13 @@ def accuracy_table(seeds, device=None, threads=None):
     """Print the table for ``seeds``; return {seed: {column: value}}."""
     parameters = {} if device is None else {"device": device}
     rows, started = {}, time.perf_counter()
-    print("| seed | " + " | ".join(COLUMNS.values()) + " |")
-    print("|---:|" + "---:|" * len(COLUMNS))
+    print("| seed | " + " | ".join(COLUMNS.values()) + " | confusions |")
+    print("|---:|" + "---:|" * len(COLUMNS) + "---|")
     for seed in seeds:
         found = {}
         for path, measure in (
             (CLASSIFY, "accuracy:classification_scores"),
-            (NOISE, "accuracy:noise_scores"),
+            (OWN, "accuracy:own_scores"),
         ):
             child = run_in_fresh_process(
                 path, measure, threads, seed=seed, **parameters
@@ -138,17 +128,21 @@ def accuracy_table(seeds, device=None, threads=None):
             found |= child["measured"]
         rows[seed] = found
         cells = " | ".join(cell(found[c]) for c in COLUMNS)
-        print(f"| {seed} | {cells} |", flush=True)
+        print(
+            f"| {seed} | {cells} | {', '.join(found['confusions'])} |",
+            flush=True,
+        )
     for name, summary in (
         ("mean", statistics.mean),
         ("min", min),
         ("max", max),
     ):
         values = [summary(r[c] for r in rows.values()) for c in COLUMNS]
-        cells = " | ".join(f"{v:.4f}" for v in values)
-        print(f"| {name} | {cells} |")
+        print(f"| {name} | " + " | ".join(f"{v:.4f}" for v in values) + " | |")
     print(f"\nMeans over seeds {list(seeds)}, as README.md quotes them:")
-    print("| test recordings | classification example | noise example |")
+    print(
+        "| test recordings | classification example | own-recording example |"
+    )
     print("|---|---:|---:|")
     for label, pair in README_ROWS.items():
         means = [statistics.mean(r[c] for r in rows.values()) for c in pair]

@@ -38,7 +38,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSIFY = ROOT / "plot_classif_torch.py"
-NOISE = ROOT / "plot_classif_noise.py"
+OWN = ROOT / "plot_own_recording.py"
 FOLDS = ((5, 10), (10, 15), (15, 20))  # validation takes [start, stop)
 MARGIN = 5  # of the 900 validation recordings: what a change must gain
 

@@ -1,6 +1,12 @@
-"""Speed and memory of the classification example.
+"""Speed and memory of the examples.
 
-Default: the example as written, which scatters the recordings in batches
+Default: both examples, each as a plain script in a fresh process,
+alternately, so that drifts in load hit both alike; it prints the median
+time of each, the ratio of the "Your own recording" example's to the
+classification example's, and the peak resident memory of each.
+
+``--batches``: the classification example as written, which scatters the
+recordings in batches
 (64 a call on a CPU), against one ``Scattering1D`` call over all of them, as
 in the original kymatio example. Each runs the whole example in fresh
 processes through the shared runner, alternately, so that drifts in load
@@ -14,6 +20,7 @@ the ratio of their median times. Needs ``KYMATIO_DATASETS`` to hold FSDD;
 three repetitions take about 10 minutes on a 2-core CPU.
 
     python bench/speed.py               # medians of 3 runs of each
+    python bench/speed.py --batches
     python bench/speed.py --against REV --repeat 3
 """
 
@@ -26,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runner import CLASSIFY, run_in_fresh_process, source_at
+from runner import CLASSIFY, OWN, run_in_fresh_process, source_at
 
 VARIANTS = {"one call": {"scattering_batch": 10**6}, "batches": {}}
 
@@ -110,6 +117,29 @@ def seconds_to_run(script):
     return seconds, usage.ru_maxrss / 1024  # Linux reports kilobytes
 
 
+def pages(repeat):
+    """Both examples as plain scripts, timed alternately."""
+    times = {CLASSIFY.name: [], OWN.name: []}
+    memory = {name: [] for name in times}
+    for i in range(repeat):
+        for script in (CLASSIFY, OWN):
+            seconds, peak = seconds_to_run(script)
+            times[script.name].append(seconds)
+            memory[script.name].append(peak)
+            print(
+                f"run {i + 1} {script.name}: {seconds:.1f} s, "
+                f"peak RSS {peak:.0f} MB",
+                flush=True,
+            )
+    first, second = (statistics.median(t) for t in times.values())
+    print(
+        f"\nmedians of {repeat}: {CLASSIFY.name} {first:.1f} s, {OWN.name} {second:.1f} s"
+    )
+    print(f"own_recording_time_ratio={second / first:.2f} (target <= 2)")
+    for name, peaks in memory.items():
+        print(f"peak_rss_mb {name}={max(peaks):.0f} (target <= 2048)")
+
+
 def against(revision, repeat):
     """The whole example at ``revision`` and in the working tree, timed
     alternately."""
@@ -137,8 +167,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--against", metavar="REV")
+    parser.add_argument("--batches", action="store_true")
     args = parser.parse_args()
     if args.against:
         against(args.against, args.repeat)
-    else:
+    elif args.batches:
         compare(args.repeat)
+    else:
+        pages(args.repeat)

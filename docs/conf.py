@@ -25,7 +25,7 @@ html_theme_options = {"page_width": "1140px", "sidebar_width": "220px"}
 sphinx_gallery_conf = {
     # The default is ../examples.
     "examples_dirs": "gallery",
-    # The classification example first, then the noise example.
+    # The classification example first, then "Your own recording".
     "within_subsection_order": "ExampleTitleSortKey",
     # Keep "# sphinx_gallery_thumbnail_number" out of the rendered code.
     "remove_config_comments": True,

@@ -15,7 +15,7 @@ from runner import run
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = (ROOT / "plot_classif_torch.py", ROOT / "plot_classif_noise.py")
+EXAMPLES = (ROOT / "plot_classif_torch.py", ROOT / "plot_own_recording.py")
 RATE = 8000
 
 
@@ -108,9 +108,24 @@ def run_example(path, datasets=None, **parameters):
 
 
 def raised_in_example(excinfo):
-    """True when the innermost frame of the error is an example itself: the
-    reader sees its message, not a traceback from deep inside a library."""
+    """True when the error was raised by an example itself: the reader sees
+    its message, not a traceback from deep inside a library."""
     return Path(excinfo.traceback[-1].path) in EXAMPLES
+
+
+def outside_voices():
+    """The folder of recordings by people outside FSDD ($OUTSIDE_VOICES);
+    skip with the reason where it is absent, fail where CI requires it."""
+    folder = Path(os.environ.get("OUTSIDE_VOICES", "/nonexistent"))
+    if not any(folder.glob("*_*_*.wav")):
+        reason = (
+            "no outside voices: set OUTSIDE_VOICES to a folder of "
+            "{digit}_{speaker}_{take}.wav by people outside FSDD"
+        )
+        if os.environ.get("REQUIRE_REAL_FSDD") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return folder
 
 
 def snapshot(folder):

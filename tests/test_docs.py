@@ -24,7 +24,7 @@ from conftest import ROOT, make_fsdd
 pytestmark = pytest.mark.slow
 
 # Each example, its number of figures and the one that is its thumbnail.
-EXAMPLES = {"plot_classif_torch": (2, 2), "plot_classif_noise": (2, 2)}
+EXAMPLES = {"plot_classif_torch": (2, 2), "plot_own_recording": (2, 2)}
 
 
 def build_docs(tmp, datasets, sources=None):
@@ -149,8 +149,9 @@ def test_each_page_offers_the_script_and_the_notebook(built, name):
 
 def test_the_pages_link_each_other(built):
     _, _, pages, _ = built
-    assert 'href="plot_classif_noise.html' in pages["plot_classif_torch"]
-    assert 'href="plot_classif_torch.html' in pages["plot_classif_noise"]
+    # Through labels the pages define, which resolve in any gallery.
+    assert 'href="plot_own_recording.html' in pages["plot_classif_torch"]
+    assert 'href="plot_classif_torch.html' in pages["plot_own_recording"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -188,14 +189,14 @@ def test_each_notebook_runs_headless(built, name, monkeypatch):
 def test_a_failing_example_breaks_the_build(tmp_path):
     datasets = tmp_path / "datasets"
     make_fsdd(datasets)
-    source = (ROOT / "plot_classif_noise.py").read_text()
-    marker = "# %%\n# A second floor\n"
+    source = (ROOT / "plot_own_recording.py").read_text()
+    marker = "# %%\n# Warping the voice toward FSDD's\n"
     broken = source.replace(
         marker,
         "# %%\nraise RuntimeError('deliberately broken')\n\n" + marker,
         1,
     )
     assert broken != source
-    done = build_docs(tmp_path, datasets, {"plot_classif_noise": broken})
+    done = build_docs(tmp_path, datasets, {"plot_own_recording": broken})
     assert done.returncode != 0
     assert "deliberately broken" in done.stdout + done.stderr

@@ -1,1 +1,0 @@
-../../plot_classif_noise.py

@@ -1,0 +1,1 @@
+../../plot_own_recording.py
