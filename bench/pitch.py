@@ -46,7 +46,7 @@ def pitches(x, rate):
 
 def main():
     started = time.perf_counter()
-    result = run(CLASSIFY, until="The first recording, a")
+    result = run(CLASSIFY, until="Below a kilohertz or so")
     rate = result["sampling_rate"]
     hz, first = result["hz"], result["first"]
     meta = result["scattering"].meta()

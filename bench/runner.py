@@ -11,10 +11,9 @@ example's cells in order, as sphinx-gallery splits them, in one namespace:
   process and returns what ``measure(run)`` returns there, with the time of
   the whole example and the child's peak resident memory;
 - ``validation_folds(run)`` gives the three folds of FSDD's training takes
-  on which every choice of the examples is made, and ``with_settings``
-  trains with other settings than the example's own;
+  on which the classification example's settings are checked;
 - ``source_at(revision)`` reads an example as it was at a git revision, for
-  the benches' comparisons with an earlier version.
+  ``bench/speed.py --against``.
 
 Code keeps the example's file name and line numbers, so a traceback points
 into the example.
@@ -112,18 +111,6 @@ def execute(content, lineno, path, namespace):
         return None
     expression = ast.Expression(last.value)
     return eval(compile(expression, str(path), "eval"), namespace)
-
-
-@contextlib.contextmanager
-def with_settings(result, **settings):
-    """The example's functions, within the block, read ``settings`` in place
-    of the example's own values (``learning_rate``, ``batch_size``, ...)."""
-    saved = {name: result[name] for name in settings}
-    result.namespace.update(settings)
-    try:
-        yield
-    finally:
-        result.namespace.update(saved)
 
 
 def git(*args, check=True):
