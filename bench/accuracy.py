@@ -12,7 +12,7 @@ FSDD's official split (takes 0-4). For each seed it prints:
   three largest confusions there;
 - the "Your own recording" example: the mean accuracy over the six voices
   never heard (each tested on its 50 test takes) of each version and remedy,
-  as recorded, raised by a fifth and in a laptop's second, by the plain
+  as recorded, raised by 20 % and in a laptop's second, by the plain
   classifier, with the voice's own statistics, and with the warp too; the
   lowest voice after both remedies; the accuracy when fewer recordings give
   the voice's statistics; and its test accuracy on the official split.
@@ -36,7 +36,7 @@ import numpy as np
 
 from runner import CLASSIFY, OWN, run_in_fresh_process
 
-VERSIONS = ("as recorded", "raised by a fifth", "in a laptop's second")
+VERSIONS = ("as recorded", "raised by 20 %", "in a laptop's second")
 REMEDIES = ("plain", "own statistics", "+ warp")
 COLUMNS = {  # column: its heading
     "test": "classification: test",
@@ -57,9 +57,9 @@ README_ROWS = {  # row: (the classification example's, the other's column)
         "as recorded, plain",
         "as recorded, + warp",
     ),
-    "the same, raised by a fifth": (
-        "raised by a fifth, plain",
-        "raised by a fifth, + warp",
+    "the same, raised by 20 %": (
+        "raised by 20 %, plain",
+        "raised by 20 %, + warp",
     ),
     "the same, in a laptop's second of room tone": (
         "in a laptop's second, plain",

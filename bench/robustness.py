@@ -81,9 +81,9 @@ def conditions(r):
         "clipped at 10 % of the peak": plain(lambda x: clip(x, 0.1)),
         "50 Hz hum, 20 dB below": plain(lambda x: hum(x, 20)),
         "quieter: 40 dB down": plain(lambda x: x / 100),
-        "raised by a tenth": plain(lambda x: r["warp"](x, 1.1)),
-        "raised by a fifth": plain(lambda x: r["warp"](x, 1.2)),
-        "lowered by a tenth": plain(lambda x: r["warp"](x, 0.9)),
+        "raised by 10 %": plain(lambda x: r["warp"](x, 1.1)),
+        "raised by 20 %": plain(lambda x: r["warp"](x, 1.2)),
+        "lowered by 10 %": plain(lambda x: r["warp"](x, 0.9)),
     }
 
 

@@ -114,7 +114,7 @@ def test_adapt_keeps_the_factor_the_model_is_surest_of_without_labels(
 ):
     r = full_run
     voice = r["speaker"][0]
-    warped = r["held_out"][voice]["raised by a fifth"]
+    warped = r["held_out"][voice]["raised by 20 %"]
     model = r["adapted_models"][voice]
     found = r["adapt"](model, warped)
     with torch.no_grad():

@@ -118,6 +118,20 @@ def test_what_the_second_order_buys(classification):
     assert 4 <= int(n2) / int(n1) < 5
 
 
+def test_order_2s_gain_is_not_its_number_of_features(classification):
+    # "Its gain is not their number": order 1 over every frame, with its
+    # deviation, about as many features as orders 1 and 2, does no better on
+    # voices never heard than order 1 summarized.
+    r = classification
+    S1 = r["S_all"][:, r["first"]]
+    every_frame = torch.cat([S1, S1.std(-1, keepdim=True)], -1).flatten(1)
+    assert every_frame.shape[1] > 0.8 * r["features"].shape[1]
+    right = r["never_heard"](every_frame, r["y"], r["speaker"]) == r["y"]
+    lines = dict(printed(r, r"^(.+?), \d+ features: .* accuracy = (\S+)$"))
+    assert right.float().mean() < float(lines["order 1"]) + 0.01
+    assert right.float().mean() < float(lines["orders 1 and 2"]) - 0.03
+
+
 def test_a_voice_never_heard_gathers_its_errors_on_a_few_pairs(
     classification,
 ):
@@ -143,7 +157,7 @@ def test_a_voice_never_heard_gathers_its_errors_on_a_few_pairs(
 def test_the_higher_voice_is_the_same_picture_moved_up(own):
     # "On the log-frequency axis the higher voice is the same picture
     # moved up": the raised take's order 1 matches the take's best when
-    # moved up by the bands a fifth spans (12 log2(1.2), about 3), where
+    # moved up by the bands 20 % spans (12 log2(1.2), about 3), where
     # the bands are spaced Q an octave.
     S = own["S"][:, : len(own["hz"])]
     as_recorded, raised = S[0], S[1]
@@ -182,13 +196,10 @@ def test_what_each_remedy_wins_back(own):
         lost = 1 - s[version, "plain"]
         won = s[version, "own statistics"] - s[version, "plain"]
         assert won > lost / 2, (version, s)
-    lost = 1 - s["raised by a fifth", "plain"]
-    won = (
-        s["raised by a fifth", "own statistics"]
-        - s["raised by a fifth", "plain"]
-    )
+    lost = 1 - s["raised by 20 %", "plain"]
+    won = s["raised by 20 %", "own statistics"] - s["raised by 20 %", "plain"]
     assert won < lost / 2
-    assert s["raised by a fifth", "+ warp"] >= 0.9
+    assert s["raised by 20 %", "+ warp"] >= 0.9
     change = s["as recorded", "+ warp"] - s["as recorded", "own statistics"]
     assert abs(change) <= 0.02
 
@@ -221,9 +232,9 @@ def test_new_takes_of_fsdds_men_come_out_right_nearly_every_time(own):
 
 
 def test_about_nine_in_ten_with_twenty_recordings(own):
-    # "Adapted with twenty or so of your recordings, two or more of each
-    # digit, expect about nine in ten right": on the voices never heard.
-    # SPREAD: 0.911-0.924.
+    # "A man's voice never heard, adapted with twenty of its recordings, two
+    # of each digit, gets about nine in ten right": the voices never heard,
+    # the three versions together. SPREAD: 0.911-0.924.
     [accuracy] = printed(
         own, r"^20, two of each digit: mean accuracy = (\S+)$"
     )
@@ -242,16 +253,23 @@ def outside(classification, own):
 
 
 def test_what_to_expect_on_voices_outside_fsdd(outside):
-    # "On real recordings of five people outside FSDD, three men's
-    # untrimmed laptop clips with room tone and two women's voices, the
-    # adapted classifier got about nine in ten right, the women's voices as
-    # well as the men's, where the plain one got about half."
+    # "On real recordings of five people outside FSDD, each voice adapted
+    # with all of its 40 to 51 recordings, the adapted classifier got about
+    # nine in ten right on three men's untrimmed laptop clips with room
+    # tone, and as many on two women's voices, where the plain one got
+    # about half."
     found, *_ = outside
     page, plain = COLUMNS[3], COLUMNS[0]
+    assert sorted(row["recordings"] for row in found.values()) == [
+        40,
+        40,
+        49,
+        50,
+        51,
+    ]
     women = [row[page] for s, row in found.items() if s.startswith("agrim")]
     men = [row[page] for s, row in found.items() if not s.startswith("agrim")]
-    assert 0.85 <= np.mean(women + men) <= 0.97
-    assert np.mean(women) >= np.mean(men) - 0.05
+    assert 0.85 <= np.mean(men) <= 0.97 and 0.85 <= np.mean(women) <= 0.97
     assert 0.4 <= np.mean([row[plain] for row in found.values()]) <= 0.6
 
 
