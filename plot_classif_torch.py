@@ -179,7 +179,8 @@ class DigitClassifier(torch.nn.Module):
 
 # %%
 # ``fit`` trains it with Adam on the cross-entropy of its logits; a seeded
-# CPU generator orders the mini-batches, so that a GPU trains on the same.
+# CPU generator orders the mini-batches, so that a GPU trains on the same
+# mini-batches.
 def fit(X, y, seed=0, lr=1e-3, epochs=50, batch_size=128):
     torch.manual_seed(seed)  # the initial weights
     model = DigitClassifier(X.mean(0), X.std(0).clamp_min(1e-8)).to(X.device)
@@ -275,9 +276,9 @@ for cell in np.argsort(confusions, axis=None, stable=True)[::-1][:3]:
 
 # %%
 # A voice never heard gathers its errors on a few pairs of digits that
-# share a sound, the same three on every seed we tried: nine heard as five
-# (the vowel of "nine" and "five"), seven as six (their opening "s"), zero
-# as two (their closing rounded vowel).
+# share a sound: nine heard as five (the vowel of "nine" and "five"), seven
+# as six (their opening "s"), zero as two (their closing rounded vowel), one
+# as nine (their closing "n").
 #
 # Going further
 # -------------
@@ -285,6 +286,6 @@ for cell in np.argsort(confusions, axis=None, stable=True)[::-1][:3]:
 # :ref:`spoken_digits_own_recording`: it adapts the classifier to your voice.
 # In the project's repository, ``python bench/accuracy.py`` prints this
 # page's numbers over five seeds; ``python bench/selection.py`` shows that
-# order 1 over every frame, as many features as orders 1 and 2, does no
-# better than order 1 on voices never heard, and with
+# order 1 over every frame, nearly as many features as orders 1 and 2, does
+# no better than order 1 on voices never heard, and with
 # ``python bench/adaptation.py`` how the settings were chosen.

@@ -152,7 +152,7 @@ def test_each_score_is_a_model_that_never_heard_the_voice(full_run):
                 predict(r, model, warped[found["factor"]], found) == y[mine]
             )
             assert (
-                r["scores"][version, "+ warp"][voice]
+                r["scores"][version, "own statistics + warp"][voice]
                 == right.float().mean().item()
             )
 
@@ -161,7 +161,7 @@ def test_the_printed_means_are_those_of_the_bars(full_run):
     r = full_run
     lines = printed(
         r,
-        r"^(.+), (plain|own statistics|\+ warp): mean accuracy = (\d\.\d{3})$",
+        r"^(.+), (plain|own statistics|own statistics \+ warp): mean accuracy = (\d\.\d{3})$",
     )
     assert len(lines) == 9
     bars_figure = r.figures[-1]
@@ -176,7 +176,7 @@ def test_the_printed_means_are_those_of_the_bars(full_run):
         version = ax.get_title()
         expected = [
             100 * r["scores"][version, m][v]
-            for m in ("plain", "own statistics", "+ warp")
+            for m in ("plain", "own statistics", "own statistics + warp")
             for v in r["held_out"]
         ]
         np.testing.assert_allclose(heights, expected)

@@ -136,15 +136,18 @@ def test_a_voice_never_heard_gathers_its_errors_on_a_few_pairs(
     classification,
 ):
     # "A voice never heard gathers its errors on a few pairs of digits that
-    # share a sound, the same three on every seed we tried: nine heard as
-    # five, seven as six, zero as two." Each holds at least four times an
-    # even share of the errors. SPREAD: these three, in some order, on
-    # seeds 0-4.
+    # share a sound: nine heard as five, seven as six, zero as two, one as
+    # nine." The three largest are among these four, and each holds at
+    # least four times an even share of the errors. SPREAD: nine as five,
+    # seven as six and zero as two on seeds 0-4, one as nine tied third on
+    # seed 0 (43 times, as seven as six).
     lines = printed(classification, r"^(\d) heard as (\d): (\d+) times$")
-    assert {(a, b) for a, b, _ in lines} == {
+    assert len(lines) == 3
+    assert {(a, b) for a, b, _ in lines} <= {
         ("9", "5"),
         ("7", "6"),
         ("0", "2"),
+        ("1", "9"),
     }
     r = classification
     wrong = int((r["never"]["orders 1 and 2"] != r["y"]).sum())
@@ -175,19 +178,23 @@ def test_the_higher_voice_is_the_same_picture_moved_up(own):
 
 def test_room_tone_lifts_the_quiet_coefficients_above_the_floor(own):
     # "Room tone lifts the quiet coefficients around the word above the
-    # floor that zero-padding leaves in FSDD's takes."
+    # floor that zero-padding leaves in FSDD's takes." Where the take as
+    # recorded sits at the floor (about half its order 1), the laptop's
+    # second lies above it. SPREAD over the room tone's seeds 0-4: medians
+    # 2.3 to 3.1 above the floor's.
     S = own["S"][:, : len(own["hz"])]
-    edges = np.r_[0:4, 28:32]  # the frames at the window's two ends
-    as_recorded, laptop = S[0][:, edges], S[2][:, edges]
-    assert as_recorded.median() < np.log(1e-5)
-    assert laptop.median() > as_recorded.median() + 2
+    as_recorded, laptop = S[0], S[2]
+    quiet = as_recorded < np.log(1e-5)
+    assert quiet.float().mean() > 0.3
+    assert laptop[quiet].median() > as_recorded[quiet].median() + 1.5
 
 
 def test_what_each_remedy_wins_back(own):
     # "Standardizing each voice with its own statistics wins back most of
     # what a new voice or room tone costs, but not what a higher voice
     # costs: the warp wins that back. On FSDD's own men it changes little."
-    # SPREAD, means over the six voices, plain / own statistics / + warp:
+    # SPREAD, means over the six voices, plain / own statistics / own
+    # statistics + warp:
     # as recorded 0.847-0.857 / 0.943-0.957 / 0.943-0.950; raised
     # 0.450-0.460 / 0.620-0.633 / 0.930-0.943; in a laptop's second
     # 0.420-0.473 / 0.877-0.917 / 0.877-0.913.
@@ -199,8 +206,9 @@ def test_what_each_remedy_wins_back(own):
     lost = 1 - s["raised by 20 %", "plain"]
     won = s["raised by 20 %", "own statistics"] - s["raised by 20 %", "plain"]
     assert won < lost / 2
-    assert s["raised by 20 %", "+ warp"] >= 0.9
-    change = s["as recorded", "+ warp"] - s["as recorded", "own statistics"]
+    assert s["raised by 20 %", "own statistics + warp"] >= 0.9
+    both = s["as recorded", "own statistics + warp"]
+    change = both - s["as recorded", "own statistics"]
     assert abs(change) <= 0.02
 
 
@@ -289,7 +297,7 @@ def readme_table():
     """README.md's table of five-seed means: {row: (first, second)}."""
     text = (ROOT / "README.md").read_text()
     rows = re.findall(
-        r"^\| (.+?) \| (\d\.\d{3}) \| (\d\.\d{3}) \|$", text, re.M
+        r"^\| ([^|]+?) \| (\d\.\d{3}) \| (\d\.\d{3}) \|$", text, re.M
     )
     return {row: (float(a), float(b)) for row, a, b in rows}
 
