@@ -19,6 +19,7 @@ your own.
 # classification example, so that this page runs on its own.
 import re
 import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -386,11 +387,11 @@ print(f"TEST, average loss = {loss:.3f}, accuracy = {test_accuracy:.3f}")
 
 
 # %%
-# Record each digit once or twice and save the recordings as WAV files;
-# ``adapt`` finds your voice's factor and statistics in them once, and
-# ``classify`` takes what it returns for each recording, now or later.
+# Record each digit once or twice and save the recordings as WAV files in
+# a folder; ``adapt`` finds your voice's factor and statistics in them once,
+# and ``classify`` takes what it returns for each recording, now or later.
 # Below, the first speaker's test takes in a laptop's second stand in for
-# your recordings, and the classifier that never heard that speaker for
+# your folder, and the classifier that never heard that speaker for
 # ``model``:
 def classify(path, model, voice, scattering):
     """The digit spoken in a recording, by a model adapted to its voice."""
@@ -400,16 +401,23 @@ def classify(path, model, voice, scattering):
 
 
 you = speaker[0]
-your_recordings = [
-    in_a_second(recordings[i], rng) for i in np.flatnonzero(mine[you])
-]
 your_model = adapted_models[you]
-your_voice = adapt(your_model, warped_features(your_recordings, scattering))
-with tempfile.TemporaryDirectory() as yours:
-    path = f"{yours}/{names[0]}"
-    soundfile.write(path, your_recordings[0], sampling_rate, subtype="FLOAT")
-    found_digit = classify(path, your_model, your_voice, scattering)
-print(f"{names[0]}, in a laptop's second: a {found_digit}")
+with tempfile.TemporaryDirectory() as your_folder:
+    for n in np.flatnonzero(mine[you]):
+        laptop = in_a_second(recordings[n], rng)
+        path = f"{your_folder}/{names[n]}"
+        soundfile.write(path, laptop, sampling_rate, subtype="FLOAT")
+    your_paths = sorted(Path(your_folder).glob("*.wav"))
+    your_recordings = [read(path) for path in your_paths]
+    your_voice = adapt(
+        your_model, warped_features(your_recordings, scattering)
+    )
+    found = [
+        classify(p, your_model, your_voice, scattering) for p in your_paths
+    ]
+said = [int(path.name[0]) for path in your_paths]  # the digit in each name
+right = sum(f == s for f, s in zip(found, said, strict=True))
+print(f"{your_paths[0].name}: a {found[0]}; {right} of {len(found)} right")
 
 # %%
 # What to expect

@@ -241,8 +241,16 @@ def test_ends_with_the_test_line_and_classifies_a_file(full_run, tmp_path):
         r, r"^TEST, average loss = \d+\.\d{3}, accuracy = (\d\.\d{3})$"
     )
     assert float(test) >= 0.9  # well-separated tones
-    [(name, found)] = printed(r, r"^(\S+), in a laptop's second: a (\d)$")
+    [(name, found, right, total)] = printed(
+        r, r"^(\S+): a (\d); (\d+) of (\d+) right$"
+    )
     assert name == r["names"][0]
+    mine = ~r["train"] & (r["speaker"] == r["speaker"][0])
+    assert int(total) == mine.sum() == len(r["your_paths"])
+    assert int(found) == r["found"][0]
+    said = [int(p.name[0]) for p in r["your_paths"]]
+    assert int(right) == sum(np.array(r["found"]) == said) > 0
+    assert not any(p.exists() for p in r["your_paths"])  # a temporary folder
     assert not re.search(r"\bnan\b", r.output, re.I)
     # A recording of one's own at 16 kHz, by its path.
     path = tmp_path / "7_me_0.wav"

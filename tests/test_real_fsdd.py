@@ -232,11 +232,16 @@ def test_how_many_recordings_of_your_voice(own):
     )
 
 
-def test_new_takes_of_fsdds_men_come_out_right_nearly_every_time(own):
-    # "New takes of FSDD's six men come out right nearly every time."
-    # SPREAD: 0.993-0.997.
+def test_new_takes_of_fsdds_men_come_out_right_nearly_every_time(
+    classification, own
+):
+    # "New takes of FSDD's six men come out right nearly every time", "a
+    # take or two fewer than the classification example's". SPREAD:
+    # 0.993-0.997 against 0.997-1.000.
     [accuracy] = printed(own, r"^TEST, .* accuracy = (\S+)$")
+    [plain] = printed(classification, r"^TEST, .* accuracy = (\S+)$")
     assert float(accuracy) >= 0.98
+    assert -0.002 <= float(plain) - float(accuracy) <= 3 / 300
 
 
 def test_about_nine_in_ten_with_twenty_recordings(own):
@@ -249,9 +254,15 @@ def test_about_nine_in_ten_with_twenty_recordings(own):
     assert 0.85 <= float(accuracy) <= 0.97
 
 
-def test_the_laptops_recording_is_classified_right(own):
-    [(name, digit)] = printed(own, r"^(\S+), in a laptop's second: a (\d)$")
-    assert digit == name[0]
+def test_a_folder_of_laptop_recordings_is_classified_as_the_page_expects(
+    own,
+):
+    # The first speaker's 50 test takes in a laptop's second, written to a
+    # folder, adapted to and classified file by file. SPREAD: the lowest
+    # voice in any version, 0.80-0.86 over seeds 0-4.
+    [(right, total)] = printed(own, r"^\S+: a \d; (\d+) of (\d+) right$")
+    assert int(total) == 50
+    assert int(right) >= 0.75 * 50
 
 
 @pytest.fixture(scope="module")
