@@ -52,8 +52,8 @@ except (OSError, RuntimeError) as err:  # offline, or a half-finished clone
 
 # %%
 # ``read`` gives a recording as one signal at ``rate`` hertz, its channels
-# mixed, and stops the run, naming the file, where it holds no sound; a file
-# cut short is read as far as it goes. ``window`` scales a signal to peak 1
+# mixed, and stops the run, naming the file, where it holds no samples or
+# NaN; a file cut short is read as far as it goes. ``window`` scales a signal to peak 1
 # and cuts or pads it to ``n_samples`` around the middle of its energy,
 # wherever the word lies; it misses the word if something louder shares the
 # recording.
@@ -97,7 +97,7 @@ x_all = torch.stack([window(x) for x in recordings])
 # and averages their modulus with a low-pass filter: a spectrogram on a
 # log-frequency axis. Order 2 filters each band's envelope with wavelets
 # again before that average: how strongly it fluctuates at each rate. We
-# keep both (order 0 is the signal's local average) and take their log: a
+# keep both, drop order 0, the signal's local average, and take their log: a
 # louder take multiplies the coefficients, and the log turns that factor
 # into an offset a linear classifier can weigh, and brings quiet bands,
 # decades below the loud ones, into range.
@@ -247,9 +247,9 @@ for name, S in (("order 1", S_all[:, first]), ("orders 1 and 2", S_all)):
 
 # %%
 # The official split leaves order 1 too few errors to show a gain; on voices
-# never heard order 2 wins about four recordings in a hundred. It brings four
-# times as many features, but its gain is not their number (see the last
-# section): they measure what order 1 averages away, how fast each band
+# never heard order 2 wins about four recordings in a hundred. With it the
+# classifier has about four times as many features, but its gain is not
+# their number (see the last section): they measure what order 1 averages away, how fast each band
 # fluctuates within a frame, as at a consonant's attack or where harmonics
 # beat.
 #
@@ -275,8 +275,9 @@ for cell in np.argsort(confusions, axis=None, stable=True)[::-1][:3]:
 # sphinx_gallery_thumbnail_number = -1
 
 # %%
-# A voice never heard gathers its errors on a few pairs of digits that
-# share a sound: nine heard as five (the vowel of "nine" and "five"), seven
+# A voice never heard makes many of its errors on a few pairs of digits
+# that share a sound, and the three largest cells are among these four: nine
+# heard as five (the vowel of "nine" and "five"), seven
 # as six (their opening "s"), zero as two (their closing rounded vowel), one
 # as nine (their closing "n").
 #

@@ -53,8 +53,8 @@ except (OSError, RuntimeError) as err:  # offline, or a half-finished clone
 
 # %%
 # ``read`` gives a recording as one signal at ``rate`` hertz, its channels
-# mixed, and stops the run, naming the file, where it holds no sound; a file
-# cut short is read as far as it goes. ``window`` scales a signal to peak 1
+# mixed, and stops the run, naming the file, where it holds no samples or
+# NaN; a file cut short is read as far as it goes. ``window`` scales a signal to peak 1
 # and cuts or pads it to ``n_samples`` around the middle of its energy,
 # wherever the word lies; it misses the word if something louder shares the
 # recording.
@@ -168,7 +168,7 @@ def evaluate(model, X, y):
 # woman's, which FSDD lacks: her shorter vocal tract raises her formants by
 # about that much, though her pitch is nearly an octave higher.
 # ``in_a_second`` puts a take at a random moment of a second of quiet noise,
-# as a laptop records a word after a key press, room tone and all.
+# as a laptop records a word in a one-second clip, room tone and all.
 def warp(x, factor):
     return resample_poly(x, 10, round(10 * factor))
 
@@ -202,13 +202,14 @@ for ax, title, S_version in zip(axes, versions, S, strict=True):
     ax.set(title=title, xlabel="time (s)", yscale="log")
 axes[0].set_ylabel("frequency (Hz)")
 fig.colorbar(axes[0].collections[0], ax=axes, label="order 1, log(S + 1e-6)")
+fig.suptitle(names[0])
 plt.show()
 Audio(first_take["in a laptop's second"], rate=sampling_rate)
 
 
 # %%
 # On the log-frequency axis the higher voice is the same picture moved up,
-# and a fifth shorter; room tone lifts the quiet coefficients around the word above the floor
+# and a sixth shorter; room tone lifts the quiet coefficients around the word above the floor
 # that zero-padding leaves in FSDD's takes.
 #
 # A voice never heard
@@ -387,12 +388,14 @@ print(f"TEST, average loss = {loss:.3f}, accuracy = {test_accuracy:.3f}")
 
 
 # %%
-# Record each digit once or twice and save the recordings as WAV files in
-# a folder; ``adapt`` finds your voice's factor and statistics in them once,
-# and ``classify`` takes what it returns for each recording, now or later.
-# Below, the first speaker's test takes in a laptop's second stand in for
-# your folder, and the classifier that never heard that speaker for
-# ``model``:
+# Record each digit once or twice and save the recordings in a folder as
+# WAV files named ``{digit}_{you}_{take}.wav``; ``adapt`` finds your voice's
+# factor and statistics in them once, and ``classify`` takes what it returns
+# for each recording, now or later (save it beside ``model.state_dict()``).
+# Below, the first speaker's test takes, each in a fresh laptop's second,
+# stand in for your folder, and the classifier that never heard that speaker
+# for ``model``: with your own folder, use ``model`` and drop the first
+# loop.
 def classify(path, model, voice, scattering):
     """The digit spoken in a recording, by a model adapted to its voice."""
     x = window(warp(read(path), voice["factor"]))[None]
@@ -417,20 +420,21 @@ with tempfile.TemporaryDirectory() as your_folder:
     ]
 said = [int(path.name[0]) for path in your_paths]  # the digit in each name
 right = sum(f == s for f, s in zip(found, said, strict=True))
-print(f"{your_paths[0].name}: a {found[0]}; {right} of {len(found)} right")
+print(f"Your recordings: {right} of {len(found)} right")
 
 # %%
 # What to expect
 # --------------
-# New takes of FSDD's six men come out right nearly every time. A man's
-# voice never heard, adapted with twenty of its recordings, two of each
-# digit, gets about nine in ten right; ten recordings that leave out some
-# digits adapt it much less well. On real recordings of five people outside
-# FSDD, each voice adapted with all of its 40 to 51 recordings, the adapted
-# classifier got about nine in ten right on three men's untrimmed laptop
-# clips with room tone, and as many on two women's voices, where the plain
-# one got about half. The warp tries factors down to 0.8: a child's voice,
-# higher still, is not measured here, nor reverberation.
+# New takes of FSDD's six men come out right nearly every time. A voice
+# never heard, adapted with twenty of its recordings, two of each digit,
+# gets about nine in ten right, as recorded, raised or in a laptop's
+# second; ten recordings that leave out some digits adapt it much less
+# well. On real recordings of five people outside FSDD, each voice adapted
+# with all of its 40 to 51 recordings, the adapted classifier got about nine
+# in ten right, on three men's untrimmed laptop clips with room tone as on
+# two women's voices; the plain one got about half. The warp tries factors
+# down to 0.8: a child's voice, higher still, is not measured here, nor
+# reverberation.
 #
 # In the project's repository, ``python bench/voices.py FOLDER`` scores
 # both classifiers on a folder of your recordings, named
