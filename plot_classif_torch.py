@@ -52,9 +52,9 @@ except (OSError, RuntimeError) as err:  # offline, or a half-finished clone
 
 # %%
 # ``read`` gives a recording as one signal at ``rate`` hertz, its channels
-# mixed, and stops the run, naming the file, where it holds no samples or
-# NaN; a file cut short is read as far as it goes. ``window`` scales a signal to peak 1
-# and cuts or pads it to ``n_samples`` around the middle of its energy,
+# mixed, and stops the run, naming the file, where it holds no samples or NaN;
+# a file cut short is read as far as it goes. ``window`` scales a signal to
+# peak 1 and cuts or pads it to ``n_samples`` around the middle of its energy,
 # wherever the word lies; it misses the word if something louder shares the
 # recording.
 def read(path, rate=sampling_rate):
@@ -248,10 +248,10 @@ for name, S in (("order 1", S_all[:, first]), ("orders 1 and 2", S_all)):
 # %%
 # The official split leaves order 1 too few errors to show a gain; on voices
 # never heard order 2 wins about four recordings in a hundred. With it the
-# classifier has about four times as many features, but its gain is not
-# their number (see the last section): they measure what order 1 averages away, how fast each band
-# fluctuates within a frame, as at a consonant's attack or where harmonics
-# beat.
+# classifier has about four times as many features, but its gain is not their
+# number (see the last section): they measure what order 1 averages away, how
+# fast each band fluctuates within a frame, as at a consonant's attack or where
+# harmonics beat.
 #
 # The confusion matrix
 # --------------------
@@ -259,7 +259,9 @@ for name, S in (("order 1", S_all[:, first]), ("orders 1 and 2", S_all)):
 # the recordings of digit *i* predicted as *j* among all 3,000, each by the
 # classifier that never heard its speaker, then the three largest
 # confusions.
-new = ConfusionMatrixDisplay.from_predictions(y_all, never["orders 1 and 2"])
+new = ConfusionMatrixDisplay.from_predictions(
+    y_all, never["orders 1 and 2"].cpu()
+)
 new.ax_.set_title("voices never heard, orders 1 and 2")
 new.im_.colorbar.set_label("recordings")
 plt.show()
@@ -270,11 +272,10 @@ for cell in np.argsort(confusions, axis=None, stable=True)[::-1][:3]:
 # sphinx_gallery_thumbnail_number = -1
 
 # %%
-# A voice never heard makes many of its errors on a few pairs of digits
-# that share a sound, and the three largest cells are among these four: nine
-# heard as five (the vowel of "nine" and "five"), seven
-# as six (their opening "s"), zero as two (their closing rounded vowel), one
-# as nine (their closing "n").
+# A voice never heard makes many of its errors on a few pairs of digits that
+# share a sound, and the three largest cells are among these four: nine heard
+# as five (the vowel of "nine" and "five"), seven as six (their opening "s"),
+# zero as two (their closing rounded vowel), one as nine (their closing "n").
 #
 # Going further
 # -------------

@@ -53,9 +53,9 @@ except (OSError, RuntimeError) as err:  # offline, or a half-finished clone
 
 # %%
 # ``read`` gives a recording as one signal at ``rate`` hertz, its channels
-# mixed, and stops the run, naming the file, where it holds no samples or
-# NaN; a file cut short is read as far as it goes. ``window`` scales a signal to peak 1
-# and cuts or pads it to ``n_samples`` around the middle of its energy,
+# mixed, and stops the run, naming the file, where it holds no samples or NaN;
+# a file cut short is read as far as it goes. ``window`` scales a signal to
+# peak 1 and cuts or pads it to ``n_samples`` around the middle of its energy,
 # wherever the word lies; it misses the word if something louder shares the
 # recording.
 def read(path, rate=sampling_rate):
@@ -208,9 +208,9 @@ Audio(first_take["in a laptop's second"], rate=sampling_rate)
 
 
 # %%
-# On the log-frequency axis the higher voice is the same picture moved up,
-# and a sixth shorter; room tone lifts the quiet coefficients around the word above the floor
-# that zero-padding leaves in FSDD's takes.
+# On the log-frequency axis the higher voice is the same picture moved up, and
+# a sixth shorter; room tone lifts the quiet coefficients around the word above
+# the floor that zero-padding leaves in FSDD's takes.
 #
 # A voice never heard
 # -------------------
