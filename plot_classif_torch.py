@@ -15,7 +15,7 @@ second order adds, and see which digits are confused.
 # Preliminaries
 # -------------
 # Besides PyTorch and kymatio: soundfile reads the recordings, SciPy
-# resamples them, scikit-learn draws the confusion matrices and IPython plays
+# resamples them, scikit-learn draws the confusion matrix and IPython plays
 # a recording.
 import re
 
@@ -247,7 +247,7 @@ for name, S in (("order 1", S_all[:, first]), ("orders 1 and 2", S_all)):
 
 # %%
 # The official split leaves order 1 too few errors to show a gain; on voices
-# never heard order 2 wins about four recordings in a hundred. With it the
+# never heard order 2 wins four or five recordings in a hundred. With it the
 # classifier has about four times as many features, but its gain is not their
 # number (see the last section): they measure what order 1 averages away, how
 # fast each band fluctuates within a frame, as at a consonant's attack or where

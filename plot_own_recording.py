@@ -294,7 +294,7 @@ def adapted_accuracy(model, warped, digits, factors, chosen=...):
 # classification example, and one trained on voices standardized each with
 # its own statistics, adapted with the voice's 50 test takes, the very
 # recordings it classifies, as you would adapt it with yours; without and
-# with the warp. The plain classifier's figure differs from the
+# with the warp. The plain classifier's score differs from the
 # classification example's, which tests all 500 recordings of each voice,
 # trained on every take of the other five.
 remedies = {"own statistics": [1.0], "own statistics + warp": [1.0, 0.9, 0.8]}
@@ -388,14 +388,12 @@ print(f"TEST, average loss = {loss:.3f}, accuracy = {test_accuracy:.3f}")
 
 
 # %%
-# Record each digit once or twice and save the recordings in a folder as
-# WAV files named ``{digit}_{you}_{take}.wav``; ``adapt`` finds your voice's
-# factor and statistics in them once, and ``classify`` takes what it returns
-# for each recording, now or later (save it beside ``model.state_dict()``).
-# Below, the first speaker's test takes, each in a fresh laptop's second,
-# stand in for your folder, and the classifier that never heard that speaker
-# for ``model``: with your own folder, use ``model`` and drop the first
-# loop.
+# Record each digit once or twice and save the recordings as WAV files in a
+# folder of their own. ``classify_folder`` finds your voice's factor and
+# statistics in them with ``adapt``, once, and classifies each with
+# ``classify``; keep the voice it returns, beside ``model.state_dict()``, to
+# classify later recordings. For your folder:
+# ``your_voice, found = classify_folder("my_digits", model, scattering)``.
 def classify(path, model, voice, scattering):
     """The digit spoken in a recording, by a model adapted to its voice."""
     x = window(warp(read(path), voice["factor"]))[None]
@@ -403,23 +401,33 @@ def classify(path, model, voice, scattering):
     return model(standardize(X, voice)).argmax().item()
 
 
+def classify_folder(folder, model, scattering):
+    """The voice of a folder's recordings, and the digit found in each."""
+    paths = sorted(
+        p for p in Path(folder).iterdir() if p.suffix.lower() == ".wav"
+    )
+    if len(paths) < 2:  # a voice's statistics need several recordings
+        raise ValueError(f"{folder} holds fewer than two WAV files.")
+    voice = adapt(model, warped_features([read(p) for p in paths], scattering))
+    return voice, {
+        p.name: classify(p, model, voice, scattering) for p in paths
+    }
+
+
+# %%
+# Below, the first speaker's test takes, each in a fresh laptop's second,
+# stand in for your folder, and the classifier that never heard that speaker
+# for ``model``; their names say the digit, so we count those right:
 you = speaker[0]
-your_model = adapted_models[you]
 with tempfile.TemporaryDirectory() as your_folder:
     for n in np.flatnonzero(mine[you]):
         laptop = in_a_second(recordings[n], rng)
         path = f"{your_folder}/{names[n]}"
         soundfile.write(path, laptop, sampling_rate, subtype="FLOAT")
-    your_paths = sorted(Path(your_folder).glob("*.wav"))
-    your_recordings = [read(path) for path in your_paths]
-    your_voice = adapt(
-        your_model, warped_features(your_recordings, scattering)
+    your_voice, found = classify_folder(
+        your_folder, adapted_models[you], scattering
     )
-    found = [
-        classify(p, your_model, your_voice, scattering) for p in your_paths
-    ]
-said = [int(path.name[0]) for path in your_paths]  # the digit in each name
-right = sum(f == s for f, s in zip(found, said, strict=True))
+right = sum(int(name[0]) == digit for name, digit in found.items())
 print(f"Your recordings: {right} of {len(found)} right")
 
 # %%

@@ -235,7 +235,7 @@ def test_each_subset_line_adapts_on_that_subset_alone(full_run):
         assert f"{np.mean(found):.3f}" == lines[name]
 
 
-def test_ends_with_the_test_line_and_classifies_a_file(full_run, tmp_path):
+def test_ends_with_the_test_line_and_classifies_a_folder(full_run):
     r = full_run
     [test] = printed(
         r, r"^TEST, average loss = \d+\.\d{3}, accuracy = (\d\.\d{3})$"
@@ -243,17 +243,51 @@ def test_ends_with_the_test_line_and_classifies_a_file(full_run, tmp_path):
     assert float(test) >= 0.9  # well-separated tones
     [(right, total)] = printed(r, r"^Your recordings: (\d+) of (\d+) right$")
     mine = ~r["train"] & (r["speaker"] == r["speaker"][0])
-    assert int(total) == mine.sum() == len(r["your_paths"])
     names = [r["names"][i] for i in np.flatnonzero(mine)]
-    assert [p.name for p in r["your_paths"]] == names
-    said = [int(p.name[0]) for p in r["your_paths"]]
-    assert int(right) == sum(np.array(r["found"]) == said) > 0
-    assert not any(p.exists() for p in r["your_paths"])  # a temporary folder
+    assert sorted(r["found"]) == names and int(total) == len(names)
+    said = [int(name[0]) for name in r["found"]]
+    assert int(right) == sum(np.array(list(r["found"].values())) == said) > 0
+    assert {"factor", "mean", "std"} <= set(r["your_voice"])
     assert not re.search(r"\bnan\b", r.output, re.I)
-    # A recording of one's own at 16 kHz, by its path.
-    path = tmp_path / "7_me_0.wav"
+
+
+def test_classify_takes_a_recording_of_ones_own_by_its_path(
+    full_run, tmp_path
+):
+    r = full_run
+    path = tmp_path / "7_me_0.wav"  # at 16 kHz
     write_int16(path, tone(7, speaker=0, take=3), rate=16000)
     voice = r["adapt"](
         r["model"], r["held_out"][r["speaker"][0]]["as recorded"]
     )
     assert r["classify"](path, r["model"], voice, r["scattering"]) == 7
+
+
+def test_classify_folder_reads_wav_files_of_any_case_and_nothing_else(
+    full_run, tmp_path
+):
+    r = full_run
+    for n, digit in enumerate([3, 7, 3, 7]):
+        name = f"take{n}.WAV" if n % 2 else f"take{n}.wav"
+        write_int16(tmp_path / name, tone(digit, speaker=1, take=n))
+    (tmp_path / "notes.txt").write_text("not a recording")
+    voice, found = r["classify_folder"](tmp_path, r["model"], r["scattering"])
+    assert sorted(found) == [
+        "take0.wav",
+        "take1.WAV",
+        "take2.wav",
+        "take3.WAV",
+    ]
+    assert set(found.values()) <= set(range(10))
+    assert np.isfinite(voice["std"].numpy()).all()
+
+
+@pytest.mark.parametrize("n_files", [0, 1])
+def test_classify_folder_with_too_few_recordings_names_the_folder(
+    full_run, tmp_path, n_files
+):
+    r = full_run
+    for n in range(n_files):
+        write_int16(tmp_path / f"{n}_me_0.wav", tone(n))
+    with pytest.raises(ValueError, match=re.escape(str(tmp_path))):
+        r["classify_folder"](tmp_path, r["model"], r["scattering"])

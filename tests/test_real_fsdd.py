@@ -103,7 +103,7 @@ def test_what_the_transform_figure_shows(classification):
 
 def test_what_the_second_order_buys(classification):
     # "The official split leaves order 1 too few errors to show a gain; on
-    # voices never heard order 2 wins about four recordings in a hundred.
+    # voices never heard order 2 wins four or five recordings in a hundred.
     # With it the classifier has about four times as many features." SPREAD: order 1, 1 error;
     # orders 1 and 2, 0-1; new voices 0.739-0.747 against 0.780-0.792, a
     # gain of 0.035-0.046.
