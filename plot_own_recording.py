@@ -246,10 +246,14 @@ for voice in voices:
 # and deviation of its own recordings: each training voice with its own, and
 # a new voice with those of some of its recordings, whose digits need not be
 # known.
+def statistics(X):
+    """The mean and deviation of each feature over a voice's recordings."""
+    return {"mean": X.mean(0), "std": X.std(0).clamp_min(1e-8)}
+
+
 def standardize(X, voice=None):
     """``X`` standardized with a voice's statistics, by default its own."""
-    if voice is None:
-        voice = {"mean": X.mean(0), "std": X.std(0).clamp_min(1e-8)}
+    voice = statistics(X) if voice is None else voice
     return (X - voice["mean"]) / voice["std"]
 
 
@@ -278,8 +282,7 @@ def adapt(model, warped):
         for factor, X in warped.items()
     }
     factor = max(confidence, key=confidence.get)
-    mean, std = warped[factor].mean(0), warped[factor].std(0)
-    return {"factor": factor, "mean": mean, "std": std.clamp_min(1e-8)}
+    return {"factor": factor, **statistics(warped[factor])}
 
 
 def adapted_accuracy(model, warped, digits, factors, chosen=...):

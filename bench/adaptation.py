@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from robustness import add_noise
 from runner import OWN, run
 
 MARGIN = 0.01  # of the mean accuracy: what a change must gain
@@ -77,17 +78,6 @@ GRIDS = {  # simplest first
     "1, 0.9, 0.8, 0.7": (1.0, 0.9, 0.8, 0.7),
     "1.1, 1, 0.9, 0.8": (1.1, 1.0, 0.9, 0.8),
 }
-
-
-def add_noise(x, snr, rng, exponent=0.0, pad=0):
-    """``x`` padded by ``pad`` samples each side, in Gaussian noise ``snr``
-    dB below its mean power, of power 1/f**exponent."""
-    white = rng.standard_normal(len(x) + 2 * pad)
-    f = np.fft.rfftfreq(len(white))
-    tilt = np.maximum(f, f[1]) ** (-exponent / 2)
-    noise = np.fft.irfft(np.fft.rfft(white) * tilt, len(white))
-    gain = np.sqrt(np.mean(x**2) / np.mean(noise**2) / 10 ** (snr / 10))
-    return np.pad(x, pad) + gain * noise
 
 
 def room_tone_copy(x, rng):

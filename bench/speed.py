@@ -44,49 +44,50 @@ def seconds_to_run(script):
     return seconds, usage.ru_maxrss / 1024  # Linux reports kilobytes
 
 
-def pages(repeat):
-    """Both examples as plain scripts, timed alternately."""
-    times = {CLASSIFY.name: [], OWN.name: []}
-    memory = {name: [] for name in times}
+def alternately(scripts, repeat):
+    """Run each of ``scripts`` ({name: path}) in turn, ``repeat`` times;
+    print each run and the medians; return the median seconds and the peak
+    memory (MB) of each."""
+    times = {name: [] for name in scripts}
+    memory = {name: [] for name in scripts}
     for i in range(repeat):
-        for script in (CLASSIFY, OWN):
+        for name, script in scripts.items():
             seconds, peak = seconds_to_run(script)
-            times[script.name].append(seconds)
-            memory[script.name].append(peak)
+            times[name].append(seconds)
+            memory[name].append(peak)
             print(
-                f"run {i + 1} {script.name}: {seconds:.1f} s, "
-                f"peak RSS {peak:.0f} MB",
+                f"run {i + 1} {name}: {seconds:.1f} s, peak RSS {peak:.0f} MB",
                 flush=True,
             )
-    first, second = (statistics.median(t) for t in times.values())
+    medians = {name: statistics.median(t) for name, t in times.items()}
     print(
-        f"\nmedians of {repeat}: {CLASSIFY.name} {first:.1f} s, {OWN.name} {second:.1f} s"
+        f"\nmedians of {repeat}: "
+        + ", ".join(f"{name} {m:.1f} s" for name, m in medians.items())
     )
+    return medians, {name: max(peaks) for name, peaks in memory.items()}
+
+
+def pages(repeat):
+    """Both examples as plain scripts, timed alternately."""
+    medians, peaks = alternately(
+        {CLASSIFY.name: CLASSIFY, OWN.name: OWN}, repeat
+    )
+    first, second = medians.values()
     print(f"own_recording_time_ratio={second / first:.2f} (target <= 2)")
-    for name, peaks in memory.items():
-        print(f"peak_rss_mb {name}={max(peaks):.0f} (target <= 2048)")
+    for name, peak in peaks.items():
+        print(f"peak_rss_mb {name}={peak:.0f} (target <= 2048)")
 
 
 def against(revision, repeat):
     """The whole example at ``revision`` and in the working tree, timed
     alternately."""
-    source = source_at(revision)
-    times = {revision: [], "working tree": []}
     with tempfile.TemporaryDirectory() as tmp:
         earlier = Path(tmp) / CLASSIFY.name
-        earlier.write_text(source)
-        for i in range(repeat):
-            for name, script in zip(times, (earlier, CLASSIFY), strict=True):
-                seconds, peak = seconds_to_run(script)
-                times[name].append(seconds)
-                print(
-                    f"run {i + 1} {name}: {seconds:.1f} s, peak RSS {peak:.0f} MB",
-                    flush=True,
-                )
-    before, now = (statistics.median(t) for t in times.values())
-    print(
-        f"\nmedians of {repeat}: {revision} {before:.1f} s, working tree {now:.1f} s"
-    )
+        earlier.write_text(source_at(revision))
+        medians, _ = alternately(
+            {revision: earlier, "working tree": CLASSIFY}, repeat
+        )
+    before, now = medians.values()
     print(f"example_time_ratio={now / before:.2f} (working tree / {revision})")
 
 

@@ -113,6 +113,14 @@ def raised_in_example(excinfo):
     return Path(excinfo.traceback[-1].path) in EXAMPLES
 
 
+def skip_or_fail(reason):
+    """Skip a test that needs real data, saying why; fail instead where
+    REQUIRE_REAL_FSDD=1 (CI), so that the real-data checks never skip there."""
+    if os.environ.get("REQUIRE_REAL_FSDD") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def outside_voices():
     """The folder of recordings by people outside FSDD ($OUTSIDE_VOICES);
     skip with the reason where it is absent, fail where CI requires it."""
@@ -122,9 +130,7 @@ def outside_voices():
             "no outside voices: set OUTSIDE_VOICES to a folder of "
             "{digit}_{speaker}_{take}.wav by people outside FSDD"
         )
-        if os.environ.get("REQUIRE_REAL_FSDD") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail(reason)
     return folder
 
 
@@ -146,6 +152,4 @@ def require_real_fsdd():
             "the real FSDD is not available: set KYMATIO_DATASETS to a folder "
             "holding fsdd/free-spoken-digit-dataset/recordings/*.wav"
         )
-        if os.environ.get("REQUIRE_REAL_FSDD") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail(reason)
