@@ -276,7 +276,9 @@ def test_what_to_expect_on_voices_outside_fsdd(outside):
     # "On real recordings of five people outside FSDD, each voice adapted
     # with all of its 40 to 51 recordings, the adapted classifier got about
     # nine in ten right, on three men's untrimmed laptop clips with room
-    # tone as on two women's voices; the plain one got about half."
+    # tone as on two women's voices; the plain one got about half." The
+    # classification example's last section says the same of its own
+    # classifier and the adapted one.
     found, *_ = outside
     page, plain = COLUMNS[3], COLUMNS[0]
     assert sorted(row["recordings"] for row in found.values()) == [
