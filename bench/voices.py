@@ -22,6 +22,7 @@ digits most often heard as another by the page's classifier. Needs
 import argparse
 import re
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,6 @@ def scores(folder, classification=None, own=None):
         X = warped[1.0]
         standardize, adapt = own["standardize"], own["adapt"]
         on = next(plain.parameters()).device
-        statistics = adapt(model, {1.0: X})
         both = adapt(model, warped)
         with torch.no_grad():
             predicted = {
@@ -81,7 +81,7 @@ def scores(folder, classification=None, own=None):
                 COLUMNS[1]: plain.linear(standardize(X).to(on))
                 .argmax(1)
                 .cpu(),
-                COLUMNS[2]: model(standardize(X, statistics)).argmax(1),
+                COLUMNS[2]: model(standardize(X)).argmax(1),
                 COLUMNS[3]: model(
                     standardize(warped[both["factor"]], both)
                 ).argmax(1),
@@ -120,14 +120,13 @@ def main(folder):
     print()
     for column, mean in zip(COLUMNS, means, strict=True):
         print(f"{column}: mean over speakers = {mean:.3f}")
-    wrong = {}
-    for true, heard in zip(y.tolist(), predicted.tolist(), strict=True):
-        if true != heard:
-            wrong[true, heard] = wrong.get((true, heard), 0) + 1
+    wrong = Counter(
+        (true, heard)
+        for true, heard in zip(y.tolist(), predicted.tolist(), strict=True)
+        if true != heard
+    )
     print("The page's classifier's largest confusions, all speakers:")
-    for (true, heard), count in sorted(wrong.items(), key=lambda kv: -kv[1])[
-        :3
-    ]:
+    for (true, heard), count in wrong.most_common(3):
         print(f"  {true} heard as {heard}: {count} recordings")
     print(f"took {time.perf_counter() - started:.0f} s")
 
