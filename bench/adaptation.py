@@ -186,7 +186,7 @@ def score(
     **settings,
 ):
     """Accuracy on each validation voice: {voice: accuracy}, FSDD's six
-    then the outside voices; also the models, by held-out voice."""
+    then the outside voices."""
     r, fit = data.r, data.r["fit"]
     summary = summary or r["summarize"]
     if floor:  # the earlier noise example's second floor beside log_eps
